@@ -1,0 +1,1 @@
+"""Sales analytics: Admin registrations; admin actions call services."""

@@ -1,0 +1,1 @@
+"""Sales analytics: Data and the invariants that need no other object."""

@@ -1,0 +1,1 @@
+"""Sales analytics: Permission names and access_<entity>() helpers."""

@@ -1,0 +1,1 @@
+"""Sales analytics: Celery tasks: thin wrappers over services (ids in, no personal values in arguments)."""

@@ -1,0 +1,5 @@
+"""HTML pages of the analytics app."""
+
+app_name = "analytics"
+
+urlpatterns: list = []

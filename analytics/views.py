@@ -1,0 +1,1 @@
+"""Sales analytics: HTML pages: parse, call a service or selector, render."""

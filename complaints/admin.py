@@ -1,0 +1,1 @@
+"""Complaints: Admin registrations; admin actions call services."""

@@ -1,0 +1,3 @@
+"""``/api/v1/complaints/`` endpoints."""
+
+urlpatterns: list = []

@@ -1,0 +1,1 @@
+"""Complaints: Data and the invariants that need no other object."""

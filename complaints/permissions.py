@@ -1,0 +1,1 @@
+"""Complaints: Permission names and access_<entity>() helpers."""

@@ -1,0 +1,1 @@
+"""Complaints: Reads that encode rules: querysets narrowed to what the user may see, report queries."""

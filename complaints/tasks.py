@@ -1,0 +1,1 @@
+"""Complaints: Celery tasks: thin wrappers over services (ids in, no personal values in arguments)."""

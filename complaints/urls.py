@@ -1,0 +1,5 @@
+"""HTML pages of the complaints app."""
+
+app_name = "complaints"
+
+urlpatterns: list = []

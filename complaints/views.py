@@ -1,0 +1,1 @@
+"""Complaints: HTML pages: parse, call a service or selector, render."""

@@ -1,0 +1,1 @@
+"""Credit: Admin registrations; admin actions call services."""

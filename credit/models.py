@@ -1,0 +1,1 @@
+"""Credit: Data and the invariants that need no other object."""

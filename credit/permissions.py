@@ -1,0 +1,1 @@
+"""Credit: Permission names and access_<entity>() helpers."""

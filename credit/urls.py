@@ -1,0 +1,5 @@
+"""HTML pages of the credit app."""
+
+app_name = "credit"
+
+urlpatterns: list = []

@@ -1,0 +1,1 @@
+"""Credit: HTML pages: parse, call a service or selector, render."""

@@ -1,0 +1,16 @@
+"""``/api/v1/``: the foundation's endpoints and each app's ``api/urls.py``."""
+
+from django.urls import include, path
+from rest_framework.routers import DefaultRouter
+
+from crm.api import views
+
+router = DefaultRouter()
+router.register("teams", views.TeamViewSet, basename="team")
+
+urlpatterns = [
+    path("auth/token/", views.TokenObtainApi.as_view(), name="api-token"),
+    path("users/me/", views.MeApi.as_view(), name="api-me"),
+    path("audit/", include("audit.api.urls")),
+    path("", include(router.urls)),
+]

@@ -1,0 +1,101 @@
+"""API of the foundation: tokens, the signed-in user, teams."""
+
+from django.contrib.auth import authenticate
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import extend_schema, inline_serializer
+from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.authtoken.models import Token
+from rest_framework.permissions import AllowAny, IsAuthenticated
+from rest_framework.response import Response
+from rest_framework.throttling import ScopedRateThrottle
+from rest_framework.views import APIView
+
+from audit import events
+from audit.services import record_event
+from crm import roles
+from crm.api.idempotency import idempotent
+from crm.api.permissions import ModelPermissions
+from crm.api.serializers import ModelSerializer
+from crm.models import Team, User
+from crm.services import team_create
+
+
+class TokenObtainApi(APIView):
+    """Exchange a username and password for an API token (``Authorization: Token …``)."""
+
+    permission_classes = [AllowAny]
+    authentication_classes = []
+    throttle_classes = [ScopedRateThrottle]
+    throttle_scope = "token"
+
+    class InputSerializer(serializers.Serializer):
+        username = serializers.CharField()
+        password = serializers.CharField(style={"input_type": "password"}, trim_whitespace=False)
+
+    @extend_schema(
+        request=InputSerializer,
+        responses=inline_serializer("TokenOutput", {"token": serializers.CharField()}),
+    )
+    def post(self, request):
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        user = authenticate(request=request, **data.validated_data)
+        if user is None:
+            # authenticate() already recorded the failed sign-in.
+            return Response(
+                {"detail": _("Unable to sign in with the username and password given.")},
+                status=status.HTTP_400_BAD_REQUEST,
+            )
+        token, _created = Token.objects.get_or_create(user=user)
+        record_event(action=events.AUTH_TOKEN_ISSUED, actor=user, obj=user)
+        return Response({"token": token.key})
+
+
+class MeApi(APIView):
+    """The signed-in user, with roles and team."""
+
+    permission_classes = [IsAuthenticated]
+
+    class OutputSerializer(serializers.Serializer):
+        id = serializers.IntegerField()
+        username = serializers.CharField()
+        first_name = serializers.CharField()
+        last_name = serializers.CharField()
+        email = serializers.EmailField()
+        team = serializers.CharField(source="team.name", default=None)
+        roles = serializers.ListField(child=serializers.CharField(), source="role_names")
+
+    @extend_schema(responses=OutputSerializer)
+    def get(self, request):
+        return Response(self.OutputSerializer(request.user).data)
+
+
+class TeamSerializer(ModelSerializer):
+    manager = serializers.PrimaryKeyRelatedField(
+        queryset=User.objects.filter(groups__name=roles.SALES_MANAGER).distinct(),
+        allow_null=True,
+        required=False,
+    )
+    members = serializers.PrimaryKeyRelatedField(many=True, read_only=True)
+
+    class Meta:
+        model = Team
+        fields = ["id", "name", "manager", "members", "created_at", "updated_at"]
+
+
+class TeamViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin,
+                  viewsets.GenericViewSet):
+    """Sales teams. Everyone with ``crm.view_team`` reads; admins create."""
+
+    serializer_class = TeamSerializer
+    permission_classes = [IsAuthenticated, ModelPermissions]
+    queryset = Team.objects.select_related("manager").prefetch_related("members").order_by("name")
+    filterset_fields = ["manager"]
+    ordering_fields = ["name", "created_at"]
+
+    @idempotent
+    def create(self, request, *args, **kwargs):
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        team = team_create(actor=request.user, **serializer.validated_data)
+        return Response(self.get_serializer(team).data, status=status.HTTP_201_CREATED)

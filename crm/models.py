@@ -1,0 +1,112 @@
+"""Users, teams, the data keys behind crypto-shredding, and the abstract business model."""
+
+import uuid
+
+from django.contrib.auth.models import AbstractUser
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
+
+
+class BusinessModel(models.Model):
+    """Base of every business model: timestamps and django-simple-history by default.
+
+    ``HistoricalRecords(inherit=True)`` gives every concrete subclass its own history
+    table; ``tests/test_history.py`` fails when a model in the product apps has none.
+    """
+
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+    history = HistoricalRecords(inherit=True)
+
+    class Meta:
+        abstract = True
+
+
+class Team(BusinessModel):
+    """A sales team: one manager and the reps who belong to it."""
+
+    name = models.CharField(_("name"), max_length=100, unique=True)
+    manager = models.ForeignKey(
+        "crm.User",
+        verbose_name=_("manager"),
+        on_delete=models.PROTECT,
+        related_name="managed_teams",
+        null=True,
+        blank=True,
+    )
+
+    class Meta:
+        verbose_name = _("team")
+        verbose_name_plural = _("teams")
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+
+class User(AbstractUser):
+    """A person who signs in. Roles are groups (see ``crm.roles``); a rep belongs to a team."""
+
+    team = models.ForeignKey(
+        Team,
+        verbose_name=_("team"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="members",
+    )
+    history = HistoricalRecords(excluded_fields=["password", "last_login"])
+
+    class Meta(AbstractUser.Meta):
+        verbose_name = _("user")
+        verbose_name_plural = _("users")
+        swappable = "AUTH_USER_MODEL"
+
+    @property
+    def role_names(self) -> list[str]:
+        return [group.name for group in self.groups.all()]
+
+    def has_role(self, *roles: str) -> bool:
+        if self.is_superuser:
+            return True
+        return self.groups.filter(name__in=roles).exists()
+
+
+class DataKey(models.Model):
+    """One subject's data-encryption key, wrapped by a master key.
+
+    Stored only in the ``keys`` database alias (see ``crm.db_routers``), never with
+    history and never in the main backup. Deleting the row crypto-shreds every value
+    encrypted under it: current rows, history rows and old backups alike.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    wrapped_key = models.BinaryField()
+    master_key_id = models.CharField(max_length=16, db_index=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("data key")
+        verbose_name_plural = _("data keys")
+
+    def __str__(self):
+        return str(self.id)
+
+
+class IdempotencyRecord(models.Model):
+    """The first response to a create request sent with an ``Idempotency-Key`` header."""
+
+    user = models.ForeignKey("crm.User", on_delete=models.CASCADE, related_name="+")
+    key = models.CharField(max_length=255)
+    method = models.CharField(max_length=10)
+    path = models.CharField(max_length=500)
+    request_fingerprint = models.CharField(max_length=64)
+    response_status = models.PositiveSmallIntegerField(null=True)
+    response_body = models.JSONField(null=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "key"], name="idempotency_unique_user_key")
+        ]

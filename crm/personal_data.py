@@ -1,0 +1,63 @@
+"""The personal-data registry (DESIGN §3 "Classification").
+
+Every model field that holds personal information is declared here, as *personal* or
+*sensitive*, with the masking rule that applies to it. Masking, export, subject-access
+copies and purges read this one registry. Encrypted fields register themselves (see
+``crm.fields``); other personal fields are declared with ``register``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.db import models
+
+PERSONAL = "personal"
+SENSITIVE = "sensitive"
+CATEGORIES = (PERSONAL, SENSITIVE)
+
+
+@dataclass(frozen=True)
+class PersonalField:
+    model_label: str  # "customers.customer"
+    field_name: str
+    category: str  # PERSONAL or SENSITIVE
+    mask: str  # a key of crm.masking.MASKS
+
+    @property
+    def is_sensitive(self) -> bool:
+        return self.category == SENSITIVE
+
+
+_registry: dict[tuple[str, str], PersonalField] = {}
+
+
+def register(model: type[models.Model] | str, field_name: str, *, category: str, mask: str):
+    from crm.masking import MASKS
+
+    if category not in CATEGORIES:
+        raise ValueError(f"category must be one of {CATEGORIES}")
+    if mask not in MASKS:
+        raise ValueError(f"unknown mask {mask!r}; choose from {sorted(MASKS)}")
+    label = model if isinstance(model, str) else model._meta.label_lower
+    entry = PersonalField(label, field_name, category, mask)
+    _registry[(label, field_name)] = entry
+    return entry
+
+
+def fields_of(model: type[models.Model] | str) -> list[PersonalField]:
+    label = model if isinstance(model, str) else model._meta.label_lower
+    return [entry for (model_label, _), entry in _registry.items() if model_label == label]
+
+
+def get(model: type[models.Model] | str, field_name: str) -> PersonalField | None:
+    label = model if isinstance(model, str) else model._meta.label_lower
+    return _registry.get((label, field_name))
+
+
+def all_fields() -> list[PersonalField]:
+    return sorted(_registry.values(), key=lambda e: (e.model_label, e.field_name))
+
+
+def is_personal(model, field_name: str) -> bool:
+    return get(model, field_name) is not None

@@ -1,0 +1,19 @@
+"""Celery tasks of the foundation (thin wrappers)."""
+
+import socket
+
+from celery import shared_task
+from django.utils import timezone
+
+
+@shared_task(name="crm.health_ping")
+def health_ping(token: str) -> dict:
+    """Answer from a worker: proves the broker carries tasks and a worker runs them."""
+    return {"token": token, "worker": socket.gethostname(), "at": timezone.now().isoformat()}
+
+
+@shared_task(name="crm.idempotency_records_purge")
+def idempotency_records_purge_task() -> int:
+    from crm.api.idempotency import idempotency_records_purge
+
+    return idempotency_records_purge()

@@ -1,0 +1,169 @@
+"""Encrypted fields, data keys, crypto-shredding and key rotation (DESIGN §3)."""
+
+import datetime
+
+import pytest
+from django.core.management import call_command
+from django.db import connections
+from django.db.models import TextField
+from django.db.models.functions import Cast
+from django.test.utils import CaptureQueriesContext
+
+from crm import encryption
+from crm.encryption import generate_key
+from crm.models import DataKey
+from tests.testapp.models import Note, Person, Setting
+
+pytestmark = pytest.mark.django_db
+
+CANARY_NAME = "张明华Canary"
+CANARY_PHONE = "13812345678"
+CANARY_ID = "11010519491231002X"
+
+
+def make_person(**values):
+    person = Person(data_key_id=encryption.data_key_create(), code="P1", **values)
+    person.save()
+    return person
+
+
+def raw_rows(table):
+    with connections["default"].cursor() as cursor:
+        cursor.execute(f"SELECT * FROM {table}")  # noqa: S608 (test helper, fixed names)
+        return cursor.fetchall()
+
+
+def test_values_are_stored_encrypted_in_table_and_history():
+    person = make_person(
+        name=CANARY_NAME, phone=CANARY_PHONE, id_number=CANARY_ID,
+        birth_date=datetime.date(1949, 12, 31),
+    )
+    person.phone = "13900000000"
+    person.save()
+    Note.objects.create(person=person, text="lives at 中关村大街 27 号 " + CANARY_NAME)
+
+    dump = repr(raw_rows("testapp_person") + raw_rows("testapp_historicalperson")
+                + raw_rows("testapp_note") + raw_rows("testapp_historicalnote"))
+    for clear in (CANARY_NAME, "张明华", CANARY_PHONE, "13900000000", CANARY_ID, "1949-12-31"):
+        assert clear not in dump
+    assert "enc1$" in dump
+    assert len(raw_rows("testapp_historicalperson")) == 2
+
+
+def test_values_read_back_in_clear_with_their_types():
+    person = make_person(name=CANARY_NAME, birth_date=datetime.date(2001, 2, 3))
+    fresh = Person.objects.get(pk=person.pk)
+    assert fresh.name == CANARY_NAME
+    assert fresh.birth_date == datetime.date(2001, 2, 3)
+    assert fresh.history.first().name == CANARY_NAME
+
+
+def test_each_subject_has_its_own_key_and_children_follow_it():
+    first = make_person(name="甲")
+    second = make_person(name="乙")
+    note = Note.objects.create(person=first, text="note")
+    token = Note.objects.filter(pk=note.pk).values_list(
+        Cast("text", TextField()), flat=True
+    ).get()
+    assert encryption.key_id_of(token) == str(first.data_key_id)
+    assert first.data_key_id != second.data_key_id
+
+
+def test_destroyed_data_key_makes_only_that_subject_unreadable():
+    doomed = make_person(name=CANARY_NAME, phone=CANARY_PHONE)
+    doomed.name = "张明"  # a second history row
+    doomed.save()
+    Note.objects.create(person=doomed, text="private")
+    kept = make_person(name="李四", phone="13700000000")
+
+    assert encryption.data_key_destroy(doomed.data_key_id)
+    encryption.clear_key_cache()
+
+    gone = Person.objects.get(pk=doomed.pk)
+    assert gone.name is None and gone.phone is None
+    assert all(h.name is None for h in gone.history.all())
+    assert Note.objects.get(person=doomed).text is None
+    # The ciphertext is still there, but no key can open it.
+    assert "enc1$" in repr(raw_rows("testapp_person"))
+
+    other = Person.objects.get(pk=kept.pk)
+    assert (other.name, other.phone) == ("李四", "13700000000")
+
+
+def test_data_keys_live_in_the_keys_database_only():
+    person = make_person(name="王五")
+    assert DataKey.objects.db == "keys"
+    assert DataKey.objects.using("keys").filter(id=person.data_key_id).exists()
+    tables = connections["default"].introspection.table_names()
+    assert "crm_datakey" not in tables
+    assert "crm_historicaldatakey" not in tables
+
+
+def test_plain_value_cannot_be_written_around_the_field():
+    person = make_person(name="赵六")
+    with pytest.raises(ValueError):
+        Person.objects.filter(pk=person.pk).update(name="clear text")
+    with pytest.raises(ValueError):
+        list(Person.objects.filter(name="赵六"))
+
+
+def test_saving_without_a_data_key_is_refused():
+    with pytest.raises(ValueError, match="no data key"):
+        Person(code="X", name="钱七").save()
+
+
+def test_altered_ciphertext_is_detected():
+    token = encryption.encrypt("secret")
+    prefix, key_id, body = token.split("$")
+    tampered = f"{prefix}${key_id}${body[:-4]}AAAA"
+    with pytest.raises(encryption.DecryptionError):
+        encryption.decrypt(tampered)
+
+
+def test_rotation_keeps_old_rows_readable(settings):
+    old_key, new_key = generate_key(), generate_key()
+    settings.FIELD_ENCRYPTION_KEYS = [old_key]
+    person = make_person(name=CANARY_NAME, phone=CANARY_PHONE)
+    setting = Setting.objects.create(secret="api-secret")
+
+    # New key first, old key still accepted: everything reads.
+    settings.FIELD_ENCRYPTION_KEYS = [new_key, old_key]
+    assert Person.objects.get(pk=person.pk).name == CANARY_NAME
+    assert Setting.objects.get(pk=setting.pk).secret == "api-secret"
+
+    call_command("rotate_keys", stdout=open("/dev/null", "w"))  # noqa: SIM115
+
+    # The old key can now be removed: rows, history and master-key values still read.
+    settings.FIELD_ENCRYPTION_KEYS = [new_key]
+    fresh = Person.objects.get(pk=person.pk)
+    assert (fresh.name, fresh.phone) == (CANARY_NAME, CANARY_PHONE)
+    assert fresh.history.first().name == CANARY_NAME
+    assert Setting.objects.get(pk=setting.pk).secret == "api-secret"
+    current = encryption.current_master_key().key_id
+    assert set(DataKey.objects.values_list("master_key_id", flat=True)) == {current}
+
+
+def test_without_the_old_key_unrotated_rows_do_not_read(settings):
+    old_key, new_key = generate_key(), generate_key()
+    settings.FIELD_ENCRYPTION_KEYS = [old_key]
+    setting = Setting.objects.create(secret="api-secret")
+    settings.FIELD_ENCRYPTION_KEYS = [new_key]
+    with pytest.raises(encryption.DecryptionError):
+        Setting.objects.get(pk=setting.pk)
+
+
+def test_a_list_unwraps_each_data_key_once():
+    people = [make_person(name=f"客户{i}", phone=f"1380000000{i}") for i in range(5)]
+    encryption.clear_key_cache()
+    with (
+        CaptureQueriesContext(connections["default"]) as main_queries,
+        CaptureQueriesContext(connections["keys"]) as key_queries,
+    ):
+        rows = list(Person.objects.order_by("pk"))
+        again = list(Person.objects.order_by("pk").values_list("phone", flat=True))
+    # Two queries for the rows; one key look-up per subject, none for its second field
+    # or for the second read of the same subject.
+    assert len(main_queries) == 2
+    assert len(key_queries) == len(people)
+    assert [p.name for p in rows] == [f"客户{i}" for i in range(5)]
+    assert again[0] == "13800000000"

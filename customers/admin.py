@@ -1,0 +1,1 @@
+"""Customers: Admin registrations; admin actions call services."""

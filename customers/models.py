@@ -1,0 +1,1 @@
+"""Customers: Data and the invariants that need no other object."""

@@ -1,0 +1,1 @@
+"""Customers: Permission names and access_<entity>() helpers."""

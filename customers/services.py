@@ -1,0 +1,1 @@
+"""Customers: Every write that matters: one function per business action, named <entity>_<verb>."""

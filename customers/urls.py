@@ -1,0 +1,5 @@
+"""HTML pages of the customers app."""
+
+app_name = "customers"
+
+urlpatterns: list = []

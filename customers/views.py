@@ -1,0 +1,1 @@
+"""Customers: HTML pages: parse, call a service or selector, render."""

@@ -1,0 +1,14 @@
+"""Test settings: the product's settings plus a small app with encrypted test models."""
+
+from crm.settings import *  # noqa: F403
+from crm.settings import INSTALLED_APPS, PASSWORD_HASHERS
+
+INSTALLED_APPS = [*INSTALLED_APPS, "tests.testapp"]
+# Argon2 is deliberately slow; tests hash many passwords.
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher", *PASSWORD_HASHERS]
+STORAGES = {
+    **STORAGES,  # noqa: F405
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+LANGUAGE_CODE = "en"
