@@ -28,7 +28,7 @@ DIGEST_LENGTH = 32  # hex characters kept (128 bits)
 @lru_cache(maxsize=4)
 def _key(configured: str, secret_key: str) -> bytes:
     if configured:
-        return _decode_key(configured)
+        return _decode_key(configured, "BLIND_INDEX_KEY")
     return _derive(secret_key, b"crm blind index (development)")
 
 

@@ -14,7 +14,7 @@ def check_keys(app_configs, **kwargs):
         for key in settings.FIELD_ENCRYPTION_KEYS:
             _decode_key(key)
         if settings.BLIND_INDEX_KEY:
-            _decode_key(settings.BLIND_INDEX_KEY)
+            _decode_key(settings.BLIND_INDEX_KEY, "BLIND_INDEX_KEY")
     except ImproperlyConfigured as exc:
         errors.append(Error(str(exc), id="crm.E001"))
     if settings.BLIND_INDEX_KEY and settings.BLIND_INDEX_KEY in settings.FIELD_ENCRYPTION_KEYS:

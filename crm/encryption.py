@@ -61,13 +61,13 @@ def _derive(secret: str, purpose: bytes) -> bytes:
     )
 
 
-def _decode_key(text: str) -> bytes:
+def _decode_key(text: str, setting: str = "FIELD_ENCRYPTION_KEYS") -> bytes:
     try:
         raw = base64.urlsafe_b64decode(text.strip() + "=" * (-len(text.strip()) % 4))
     except ValueError as exc:
-        raise ImproperlyConfigured("FIELD_ENCRYPTION_KEYS holds a key that is not base64.") from exc
+        raise ImproperlyConfigured(f"{setting} holds a key that is not base64.") from exc
     if len(raw) != 32:
-        raise ImproperlyConfigured("Each FIELD_ENCRYPTION_KEYS entry must decode to 32 bytes.")
+        raise ImproperlyConfigured(f"Each {setting} key must decode to 32 bytes.")
     return raw
 
 
