@@ -31,7 +31,7 @@ SQLITE_DROP = [
 def _run(schema_editor, statements_by_vendor):
     statements = statements_by_vendor.get(schema_editor.connection.vendor, [])
     for statement in [statements] if isinstance(statements, str) else statements:
-        schema_editor.execute(statement)
+        schema_editor.execute(statement, params=None)
 
 
 def create(apps, schema_editor):
