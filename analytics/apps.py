@@ -3,9 +3,9 @@ from django.utils.translation import gettext_lazy as _
 
 
 class AnalyticsConfig(AppConfig):
-    """Sales analytics:
+    """Sales analytics.
 
-    products, sales lines, stock snapshots, report functions, stored monthly reports.
+    Products, sales lines, stock snapshots, report functions, stored monthly reports.
     """
 
     name = "analytics"

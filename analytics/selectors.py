@@ -1,1 +1,4 @@
-"""Sales analytics: Reads that encode rules: querysets narrowed to what the user may see, report queries."""
+"""Sales analytics.
+
+Reads that encode rules: querysets narrowed to what the user may see, report queries.
+"""

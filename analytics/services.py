@@ -1,1 +1,4 @@
-"""Sales analytics: Every write that matters: one function per business action, named <entity>_<verb>."""
+"""Sales analytics.
+
+Every write that matters: one function per business action, named <entity>_<verb>.
+"""

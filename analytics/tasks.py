@@ -1,1 +1,4 @@
-"""Sales analytics: Celery tasks: thin wrappers over services (ids in, no personal values in arguments)."""
+"""Sales analytics.
+
+Celery tasks: thin wrappers over services (ids in, no personal values in arguments).
+"""

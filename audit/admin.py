@@ -7,7 +7,14 @@ from audit.models import AuditEvent
 class AuditEventAdmin(admin.ModelAdmin):
     """Read-only: events are written by ``record_event`` and never changed."""
 
-    list_display = ("sequence", "occurred_at", "actor_username", "action", "content_type", "object_id")
+    list_display = (
+        "sequence",
+        "occurred_at",
+        "actor_username",
+        "action",
+        "content_type",
+        "object_id",
+    )
     list_filter = ("action",)
     search_fields = ("actor_username", "object_id", "action")
     date_hierarchy = "occurred_at"

@@ -77,10 +77,6 @@ class AuditEvent(models.Model):
     def __str__(self):
         return f"#{self.sequence} {self.action}"
 
-    @property
-    def action_label(self) -> str:
-        return events.label(self.action)
-
     def save(self, *args, **kwargs):
         if not self._state.adding:
             raise AppendOnlyError("Audit events cannot be updated.")
@@ -88,6 +84,10 @@ class AuditEvent(models.Model):
 
     def delete(self, *args, **kwargs):
         raise AppendOnlyError("Audit events cannot be deleted.")
+
+    @property
+    def action_label(self) -> str:
+        return events.label(self.action)
 
     def compute_hash(self) -> str:
         payload = {

@@ -13,15 +13,20 @@ from crm import request_context
 
 
 def _context(request):
-    return request_context.from_request(request) if request is not None else request_context.current()
+    return (
+        request_context.from_request(request) if request is not None else request_context.current()
+    )
 
 
 @receiver(user_logged_in, dispatch_uid="audit.user_logged_in")
 def _logged_in(sender, request, user, **kwargs):
     context = _context(request)
     record_event(
-        action=events.AUTH_LOGIN, actor=user, obj=user,
-        ip_address=context.ip, user_agent=context.user_agent,
+        action=events.AUTH_LOGIN,
+        actor=user,
+        obj=user,
+        ip_address=context.ip,
+        user_agent=context.user_agent,
     )
 
 
@@ -31,8 +36,11 @@ def _logged_out(sender, request, user, **kwargs):
         return
     context = _context(request)
     record_event(
-        action=events.AUTH_LOGOUT, actor=user, obj=user,
-        ip_address=context.ip, user_agent=context.user_agent,
+        action=events.AUTH_LOGOUT,
+        actor=user,
+        obj=user,
+        ip_address=context.ip,
+        user_agent=context.user_agent,
     )
 
 

@@ -3,9 +3,9 @@ from django.utils.translation import gettext_lazy as _
 
 
 class ComplaintsConfig(AppConfig):
-    """Complaints:
+    """Complaints.
 
-    complaints and inquiries, SLA, escalation, return visits, satisfaction surveys.
+    Complaints and inquiries, SLA, escalation, return visits, satisfaction surveys.
     """
 
     name = "complaints"

@@ -1,1 +1,4 @@
-"""Complaints: Reads that encode rules: querysets narrowed to what the user may see, report queries."""
+"""Complaints.
+
+Reads that encode rules: querysets narrowed to what the user may see, report queries.
+"""

@@ -1,1 +1,4 @@
-"""Complaints: Celery tasks: thin wrappers over services (ids in, no personal values in arguments)."""
+"""Complaints.
+
+Celery tasks: thin wrappers over services (ids in, no personal values in arguments).
+"""

@@ -3,9 +3,10 @@ from django.utils.translation import gettext_lazy as _
 
 
 class CreditConfig(AppConfig):
-    """Credit:
+    """Credit.
 
-    account opening, credit investigations, grades, limits and approvals, receivables, orders and credit checks, holds, guarantees, termination.
+    Account opening, credit investigations, grades, limits and approvals, receivables,
+    orders and credit checks, holds, guarantees, termination.
     """
 
     name = "credit"

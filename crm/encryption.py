@@ -192,7 +192,9 @@ def data_keys_rewrap() -> int:
     stale = DataKey.objects.exclude(master_key_id=current.key_id)
     for row in stale.iterator(chunk_size=500):
         material = _open(
-            _master_key_by_id(row.master_key_id).material, bytes(row.wrapped_key), str(row.id).encode()
+            _master_key_by_id(row.master_key_id).material,
+            bytes(row.wrapped_key),
+            str(row.id).encode(),
         )
         master_id, wrapped = _wrap(row.id, material)
         DataKey.objects.filter(id=row.id, master_key_id=row.master_key_id).update(

@@ -110,3 +110,6 @@ class IdempotencyRecord(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["user", "key"], name="idempotency_unique_user_key")
         ]
+
+    def __str__(self):
+        return f"{self.method} {self.path} ({self.key})"

@@ -17,11 +17,12 @@ class RequestContext:
     user_agent: str = ""
 
 
-_current: ContextVar[RequestContext] = ContextVar("crm_request_context", default=RequestContext())
+_NO_REQUEST = RequestContext()
+_current: ContextVar[RequestContext | None] = ContextVar("crm_request_context", default=None)
 
 
 def current() -> RequestContext:
-    return _current.get()
+    return _current.get() or _NO_REQUEST
 
 
 @contextmanager

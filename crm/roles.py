@@ -39,10 +39,15 @@ PERMISSIONS: dict[str, list[str]] = {
     DPO: [*_VIEW_PEOPLE, "audit.view_auditevent", "audit.verify_audit_chain"],
     AUDITOR: [*_VIEW_PEOPLE, "audit.view_auditevent", "audit.verify_audit_chain"],
     ADMIN: [
-        "crm.view_user", "crm.add_user", "crm.change_user",
-        "crm.view_team", "crm.add_team", "crm.change_team",
+        "crm.view_user",
+        "crm.add_user",
+        "crm.change_user",
+        "crm.view_team",
+        "crm.add_team",
+        "crm.change_team",
         "auth.view_group",
-        "django_celery_beat.view_periodictask", "django_celery_beat.change_periodictask",
+        "django_celery_beat.view_periodictask",
+        "django_celery_beat.change_periodictask",
     ],
 }
 

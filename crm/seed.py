@@ -26,8 +26,14 @@ def seed_users(*, stdout, password):
 
     def create(username, role, team, first, last):
         return user_create(
-            username=username, role=role, password=password, team=team,
-            first_name=first, last_name=last, email=f"{username}@example.com", validate=False,
+            username=username,
+            role=role,
+            password=password,
+            team=team,
+            first_name=first,
+            last_name=last,
+            email=f"{username}@example.com",
+            validate=False,
         )
 
     # Managers first: each team is created with its manager.

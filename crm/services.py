@@ -60,7 +60,9 @@ def user_create(
     user.save()
     user.groups.add(Group.objects.get(name=role))
     record_event(
-        action=events.USER_CREATED, actor=actor, obj=user,
+        action=events.USER_CREATED,
+        actor=actor,
+        obj=user,
         data={"role": role, "team_id": team.pk if team else None},
     )
     return user
@@ -78,7 +80,9 @@ def team_create(*, name: str, manager: User | None = None, actor: User | None = 
         manager._history_user = actor
         manager.save(update_fields=["team"])
     record_event(
-        action=events.TEAM_CREATED, actor=actor, obj=team,
+        action=events.TEAM_CREATED,
+        actor=actor,
+        obj=team,
         data={"manager_id": manager.pk if manager else None},
     )
     return team

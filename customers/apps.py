@@ -3,9 +3,10 @@ from django.utils.translation import gettext_lazy as _
 
 
 class CustomersConfig(AppConfig):
-    """Customers:
+    """Customers.
 
-    customer card, contacts, identity documents, consents, interactions, service stages, visit plans, custom attributes, campaigns, import/export.
+    Customer card, contacts, identity documents, consents, interactions, service stages,
+    visit plans, custom attributes, campaigns, import/export.
     """
 
     name = "customers"

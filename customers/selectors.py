@@ -1,1 +1,4 @@
-"""Customers: Reads that encode rules: querysets narrowed to what the user may see, report queries."""
+"""Customers.
+
+Reads that encode rules: querysets narrowed to what the user may see, report queries.
+"""

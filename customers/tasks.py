@@ -1,1 +1,4 @@
-"""Customers: Celery tasks: thin wrappers over services (ids in, no personal values in arguments)."""
+"""Customers.
+
+Celery tasks: thin wrappers over services (ids in, no personal values in arguments).
+"""

@@ -10,9 +10,20 @@ class AuditEventOutputSerializer(serializers.ModelSerializer):
     class Meta:
         model = AuditEvent
         fields = [
-            "sequence", "occurred_at", "actor", "actor_username", "action", "action_label",
-            "object_type", "object_id", "reason", "ip_address", "user_agent", "data",
-            "previous_hash", "hash",
+            "sequence",
+            "occurred_at",
+            "actor",
+            "actor_username",
+            "action",
+            "action_label",
+            "object_type",
+            "object_id",
+            "reason",
+            "ip_address",
+            "user_agent",
+            "data",
+            "previous_hash",
+            "hash",
         ]
         read_only_fields = fields
 

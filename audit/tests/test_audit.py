@@ -15,8 +15,10 @@ pytestmark = pytest.mark.django_db
 
 def _three_events():
     user = UserFactory()
-    return [record_event(action=events.USER_CREATED, actor=None, obj=user, data={"n": i})
-            for i in range(3)]
+    return [
+        record_event(action=events.USER_CREATED, actor=None, obj=user, data={"n": i})
+        for i in range(3)
+    ]
 
 
 def _raw(sql, params=()):
@@ -56,8 +58,9 @@ def test_orm_refuses_update_and_delete():
         AuditEvent.objects.all().delete()
 
 
-@pytest.mark.parametrize("statement", ["UPDATE audit_auditevent SET reason = 'x'",
-                                       "DELETE FROM audit_auditevent"])
+@pytest.mark.parametrize(
+    "statement", ["UPDATE audit_auditevent SET reason = 'x'", "DELETE FROM audit_auditevent"]
+)
 def test_database_trigger_refuses_raw_sql(statement):
     _three_events()
     with pytest.raises(DatabaseError), transaction.atomic(), connection.cursor() as cursor:
@@ -88,8 +91,10 @@ def test_chain_check_catches_a_rewritten_hash():
     # Recomputing the edited event's own hash is not enough: the next link breaks.
     second.reason = "covered up"
     new_hash = second.compute_hash()
-    _raw("UPDATE audit_auditevent SET reason = %s, hash = %s WHERE id = %s",
-         ["covered up", new_hash, second.pk])
+    _raw(
+        "UPDATE audit_auditevent SET reason = %s, hash = %s WHERE id = %s",
+        ["covered up", new_hash, second.pk],
+    )
     problems = audit_chain_verify().problems
     assert problems == [f"event {second.sequence + 1} does not link to the event before it"]
 
@@ -102,8 +107,12 @@ def test_verify_command_prints_the_head_on_success(capsys):
 
 def test_sign_in_sign_out_and_failed_sign_in_are_recorded(client):
     user = UserFactory(username="alice")
-    client.post(reverse("login"), {"username": "alice", "password": "wrong"},
-                HTTP_USER_AGENT="pytest-browser", REMOTE_ADDR="10.1.2.3")
+    client.post(
+        reverse("login"),
+        {"username": "alice", "password": "wrong"},
+        HTTP_USER_AGENT="pytest-browser",
+        REMOTE_ADDR="10.1.2.3",
+    )
     failed = AuditEvent.objects.get(action=events.AUTH_LOGIN_FAILED)
     assert failed.data == {"username": "alice"}
     assert failed.ip_address == "10.1.2.3" and failed.user_agent == "pytest-browser"

@@ -83,8 +83,12 @@ class TeamSerializer(ModelSerializer):
         fields = ["id", "name", "manager", "members", "created_at", "updated_at"]
 
 
-class TeamViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin,
-                  viewsets.GenericViewSet):
+class TeamViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    viewsets.GenericViewSet,
+):
     """Sales teams. Everyone with ``crm.view_team`` reads; admins create."""
 
     serializer_class = TeamSerializer

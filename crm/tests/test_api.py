@@ -156,7 +156,8 @@ def test_protected_fields_are_read_only_in_every_serializer():
 def test_caller_cannot_set_protected_fields():
     client = as_role(roles.ADMIN)
     response = client.post(
-        "/api/v1/teams/", {"name": "East", "id": 4242, "created_at": "2000-01-01T00:00:00Z"},
+        "/api/v1/teams/",
+        {"name": "East", "id": 4242, "created_at": "2000-01-01T00:00:00Z"},
         format="json",
     )
     assert response.status_code == 201
@@ -200,8 +201,8 @@ def test_oversight_roles_read_the_audit_trail(role):
 
 
 @pytest.mark.parametrize(
-    "role", [roles.SALES_REP, roles.SALES_MANAGER, roles.GENERAL_MANAGER, roles.SERVICE_STAFF,
-             roles.ADMIN]
+    "role",
+    [roles.SALES_REP, roles.SALES_MANAGER, roles.GENERAL_MANAGER, roles.SERVICE_STAFF, roles.ADMIN],
 )
 def test_other_roles_may_not_read_the_audit_trail(role):
     assert as_role(role).get("/api/v1/audit/events/").status_code == 403

@@ -29,7 +29,9 @@ def test_bigram_search_finds_names_containing_the_query():
     assert set(bigram_tokens("张明")) <= stored
     assert set(bigram_tokens("明华")) <= stored
     assert not set(bigram_tokens("张华")) <= stored
-    assert bigrams("Acme Trading") == sorted({"ac", "cm", "me", "et", "tr", "ra", "ad", "di", "in", "ng"})
+    assert bigrams("Acme Trading") == sorted(
+        {"ac", "cm", "me", "et", "tr", "ra", "ad", "di", "in", "ng"}
+    )
 
 
 def test_one_character_gives_one_token():

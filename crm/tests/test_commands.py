@@ -18,8 +18,18 @@ def test_seed_demo_creates_the_demo_company(settings):
     out = io.StringIO()
     call_command("seed_demo", stdout=out)
     names = set(User.objects.values_list("username", flat=True))
-    assert names >= {"rep1", "rep2", "rep3", "manager1", "manager2", "gm", "service1", "dpo",
-                     "auditor", "admin"}
+    assert names >= {
+        "rep1",
+        "rep2",
+        "rep3",
+        "manager1",
+        "manager2",
+        "gm",
+        "service1",
+        "dpo",
+        "auditor",
+        "admin",
+    }
     north, south = Team.objects.get(name="North"), Team.objects.get(name="South")
     assert north.manager.username == "manager1" and south.manager.username == "manager2"
     assert set(north.members.values_list("username", flat=True)) == {"rep1", "rep2", "manager1"}
@@ -43,8 +53,16 @@ def test_seed_demo_if_empty_does_not_touch_a_used_database():
 
 def test_create_user_with_role_and_team(monkeypatch):
     monkeypatch.setattr("sys.stdin", io.StringIO("a-Long-passw0rd\n"))
-    call_command("create_user", "rep9", "--role", roles.SALES_REP, "--team", "East",
-                 "--password-stdin", stdout=io.StringIO())
+    call_command(
+        "create_user",
+        "rep9",
+        "--role",
+        roles.SALES_REP,
+        "--team",
+        "East",
+        "--password-stdin",
+        stdout=io.StringIO(),
+    )
     user = User.objects.get(username="rep9")
     assert user.team.name == "East" and user.has_role(roles.SALES_REP)
     assert authenticate(username="rep9", password="a-Long-passw0rd") == user
@@ -57,8 +75,9 @@ def test_create_user_refuses_a_weak_password_and_a_duplicate(monkeypatch):
         call_command("create_user", "rep9", "--role", roles.SALES_REP, "--password-stdin")
     assert not User.objects.filter(username="rep9").exists()
     monkeypatch.setattr("sys.stdin", io.StringIO("a-Long-passw0rd\n"))
-    call_command("create_user", "rep9", "--role", roles.SALES_REP, "--password-stdin",
-                 stdout=io.StringIO())
+    call_command(
+        "create_user", "rep9", "--role", roles.SALES_REP, "--password-stdin", stdout=io.StringIO()
+    )
     monkeypatch.setattr("sys.stdin", io.StringIO("a-Long-passw0rd\n"))
     with pytest.raises(CommandError, match="already exists"):
         call_command("create_user", "REP9", "--role", roles.SALES_REP, "--password-stdin")

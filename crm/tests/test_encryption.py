@@ -35,15 +35,21 @@ def raw_rows(table):
 
 def test_values_are_stored_encrypted_in_table_and_history():
     person = make_person(
-        name=CANARY_NAME, phone=CANARY_PHONE, id_number=CANARY_ID,
+        name=CANARY_NAME,
+        phone=CANARY_PHONE,
+        id_number=CANARY_ID,
         birth_date=datetime.date(1949, 12, 31),
     )
     person.phone = "13900000000"
     person.save()
     Note.objects.create(person=person, text="lives at 中关村大街 27 号 " + CANARY_NAME)
 
-    dump = repr(raw_rows("testapp_person") + raw_rows("testapp_historicalperson")
-                + raw_rows("testapp_note") + raw_rows("testapp_historicalnote"))
+    dump = repr(
+        raw_rows("testapp_person")
+        + raw_rows("testapp_historicalperson")
+        + raw_rows("testapp_note")
+        + raw_rows("testapp_historicalnote")
+    )
     for clear in (CANARY_NAME, "张明华", CANARY_PHONE, "13900000000", CANARY_ID, "1949-12-31"):
         assert clear not in dump
     assert "enc1$" in dump
@@ -62,9 +68,7 @@ def test_each_subject_has_its_own_key_and_children_follow_it():
     first = make_person(name="甲")
     second = make_person(name="乙")
     note = Note.objects.create(person=first, text="note")
-    token = Note.objects.filter(pk=note.pk).values_list(
-        Cast("text", TextField()), flat=True
-    ).get()
+    token = Note.objects.filter(pk=note.pk).values_list(Cast("text", TextField()), flat=True).get()
     assert encryption.key_id_of(token) == str(first.data_key_id)
     assert first.data_key_id != second.data_key_id
 

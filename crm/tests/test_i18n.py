@@ -41,7 +41,8 @@ def test_compiled_catalogue_matches_the_source():
     with MO.open("rb") as handle:
         catalogue = gettext.GNUTranslations(handle)
     stale = [
-        msgid for msgid, msgstr, _ in _entries()
+        msgid
+        for msgid, msgstr, _ in _entries()
         if "%(" not in msgid and "\\" not in msgid and catalogue.gettext(msgid) != msgstr
     ]
     assert stale == [], "run `make messages` to recompile the catalogue"

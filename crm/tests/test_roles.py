@@ -33,7 +33,8 @@ def test_every_listed_permission_exists():
 
 def test_only_oversight_roles_read_the_audit_trail():
     readers = {
-        role for role in roles.ROLES
+        role
+        for role in roles.ROLES
         if "audit.view_auditevent" in _perms(Group.objects.get(name=role))
     }
     assert readers == {roles.DPO, roles.AUDITOR}

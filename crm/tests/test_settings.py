@@ -14,12 +14,20 @@ ROOT = Path(settings.BASE_DIR)
 
 
 def _manage(*args, **env):
-    clean = {k: v for k, v in os.environ.items()
-             if not k.startswith(("DJANGO_", "FIELD_ENCRYPTION", "BLIND_INDEX"))}
+    clean = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("DJANGO_", "FIELD_ENCRYPTION", "BLIND_INDEX"))
+    }
     clean.update(env)
     return subprocess.run(
-        [sys.executable, "manage.py", *args], cwd=ROOT, env=clean,
-        capture_output=True, text=True, timeout=120, check=False,
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT,
+        env=clean,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
     )
 
 

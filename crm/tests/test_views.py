@@ -27,8 +27,9 @@ def test_home_requires_sign_in(client):
 
 def test_sign_in_then_home(client):
     UserFactory(username="carol", role=roles.SALES_REP)
-    response = client.post(reverse("login"), {"username": "carol", "password": PASSWORD},
-                           follow=True)
+    response = client.post(
+        reverse("login"), {"username": "carol", "password": PASSWORD}, follow=True
+    )
     assert response.status_code == 200
     assert b"Welcome" in response.content
 
@@ -82,8 +83,9 @@ def test_friendly_404(client, settings):
 
 
 def test_friendly_500(client):
-    from crm.views import error_500
     from django.test import RequestFactory
+
+    from crm.views import error_500
 
     response = error_500(RequestFactory().get("/"))
     assert response.status_code == 500
@@ -92,8 +94,9 @@ def test_friendly_500(client):
 
 def test_language_switch_to_chinese(client):
     client.force_login(UserFactory(role=roles.SALES_REP))
-    response = client.post(reverse("set_language"), {"language": "zh-hans", "next": "/"},
-                           follow=True)
+    response = client.post(
+        reverse("set_language"), {"language": "zh-hans", "next": "/"}, follow=True
+    )
     html = response.content.decode()
     assert response.status_code == 200
     assert '<html lang="zh-hans">' in html
@@ -109,8 +112,12 @@ def test_header_offers_both_languages(client):
 def test_healthz_ok(client):
     response = client.get("/healthz")
     assert response.status_code == 200
-    assert response.json() == {"status": "ok", "database": "ok", "keys_database": "ok",
-                               "broker": "ok"}
+    assert response.json() == {
+        "status": "ok",
+        "database": "ok",
+        "keys_database": "ok",
+        "broker": "ok",
+    }
 
 
 def test_healthz_503_when_database_down(client):

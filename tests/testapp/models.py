@@ -31,3 +31,6 @@ class Setting(models.Model):
     """A value kept under the master key itself (no subject)."""
 
     secret = EncryptedTextField()
+
+    def __str__(self):
+        return f"setting {self.pk}"
