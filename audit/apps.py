@@ -9,7 +9,10 @@ class AuditConfig(AppConfig):
     def ready(self):
 
         from audit import receivers  # noqa: F401  (login, logout and failed-login events)
-        from crm import navigation
+        from audit.services import record_event
+        from crm import auditing, navigation
+
+        auditing.set_recorder(record_event)
 
         navigation.register(
             navigation.NavEntry(

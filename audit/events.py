@@ -2,15 +2,18 @@
 
 from django.utils.translation import gettext_lazy as _
 
+from crm.auditing import (
+    ACCESS_DENIED,
+    AUTH_TOKEN_ISSUED,
+    KEYS_ROTATED,
+    TEAM_CREATED,
+    USER_CREATED,
+)
+
 AUTH_LOGIN = "auth.login"
 AUTH_LOGOUT = "auth.logout"
 AUTH_LOGIN_FAILED = "auth.login_failed"
-AUTH_TOKEN_ISSUED = "auth.token_issued"
-ACCESS_DENIED = "access.denied"
-USER_CREATED = "user.created"
 USER_ROLE_CHANGED = "user.role_changed"
-TEAM_CREATED = "team.created"
-KEYS_ROTATED = "keys.rotated"
 DATA_KEY_DESTROYED = "keys.data_key_destroyed"
 AUDIT_CHAIN_VERIFIED = "audit.chain_verified"
 

@@ -14,9 +14,7 @@ from django.apps import apps
 from django.db import models, transaction
 from django.db.models.functions import Cast
 
-from audit import events
-from audit.services import record_event
-from crm import encryption
+from crm import auditing, encryption
 from crm.fields import EncryptedMixin
 
 
@@ -62,8 +60,8 @@ def keys_rotate(*, progress: Callable[[str], None] = lambda message: None) -> Ro
             report.values += count
             if count:
                 progress(f"{model._meta.label}: {count} values re-encrypted")
-    record_event(
-        action=events.KEYS_ROTATED,
+    auditing.record(
+        action=auditing.KEYS_ROTATED,
         data={"data_keys": report.data_keys, "values": report.values, "master_key": current_id},
     )
     return report

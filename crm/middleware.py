@@ -2,6 +2,7 @@
 
 from crm import request_context
 from crm.encryption import clear_key_cache
+from crm.exceptions import HiddenObject
 
 
 class RequestContextMiddleware:
@@ -16,3 +17,8 @@ class RequestContextMiddleware:
                 return self.get_response(request)
             finally:
                 clear_key_cache()
+
+    def process_exception(self, request, exception):
+        if isinstance(exception, HiddenObject):
+            exception.record()
+        return None

@@ -113,3 +113,24 @@ class IdempotencyRecord(models.Model):
 
     def __str__(self):
         return f"{self.method} {self.path} ({self.key})"
+
+
+class Counter(models.Model):
+    """Named gap-free counters for human-readable codes (customer codes, later invoices)."""
+
+    name = models.CharField(max_length=50, unique=True)
+    value = models.PositiveBigIntegerField(default=0)
+
+    def __str__(self):
+        return f"{self.name}={self.value}"
+
+    @classmethod
+    def next_value(cls, name: str) -> int:
+        """The next value of counter ``name``; call inside the caller's transaction."""
+        from django.db import transaction
+
+        with transaction.atomic():
+            counter, _created = cls.objects.select_for_update().get_or_create(name=name)
+            counter.value += 1
+            counter.save(update_fields=["value"])
+        return counter.value

@@ -61,3 +61,22 @@ def all_fields() -> list[PersonalField]:
 
 def is_personal(model, field_name: str) -> bool:
     return get(model, field_name) is not None
+
+
+def masked_value(instance: models.Model, field_name: str) -> str:
+    """The value of ``instance.field_name`` as shown to a user without the right to see it.
+
+    A personal field is masked by its registered rule; a value whose data key was
+    destroyed shows as erased; any other field is shown as it is.
+    """
+    from django.utils.translation import gettext
+
+    from crm.masking import mask
+
+    value = getattr(instance, field_name)
+    entry = get(type(instance), field_name)
+    if entry is None:
+        return "" if value is None else str(value)
+    if value is None:
+        return gettext("[erased]")
+    return mask(entry.mask, value)

@@ -30,15 +30,101 @@ LABELS = {
 ROLES = tuple(LABELS)
 
 _VIEW_PEOPLE = ["crm.view_user", "crm.view_team"]
+_VIEW_REFERENCE = [
+    "customers.view_businesstype",
+    "customers.view_tier",
+    "customers.view_servicestage",
+    "customers.view_customattribute",
+]
+_CUSTOMER_RECORDS = [
+    "contact",
+    "identitydocument",
+    "consent",
+    "interaction",
+    "stagemove",
+    "customattributevalue",
+]
+_READ_CUSTOMERS = ["customers.view_customer"] + [
+    f"customers.view_{model}" for model in _CUSTOMER_RECORDS
+]
+_KEEP_CUSTOMERS = [
+    *_READ_CUSTOMERS,
+    "customers.add_customer",
+    "customers.change_customer",
+    "customers.reveal_customer",
+    "customers.export_customer",
+    "customers.view_visitplanentry",
+    "customers.add_visitplanentry",
+    "customers.change_visitplanentry",
+    *(f"customers.add_{model}" for model in _CUSTOMER_RECORDS),
+    *(f"customers.change_{model}" for model in _CUSTOMER_RECORDS),
+]
+_CAMPAIGNS = [
+    "customers.view_campaign",
+    "customers.add_campaign",
+    "customers.change_campaign",
+    "customers.view_campaignsend",
+]
+_IMPORTS = ["customers.import_customer", "customers.view_importjob", "customers.add_importjob"]
 
 PERMISSIONS: dict[str, list[str]] = {
-    SALES_REP: [*_VIEW_PEOPLE],
-    SALES_MANAGER: [*_VIEW_PEOPLE],
-    GENERAL_MANAGER: [*_VIEW_PEOPLE],
-    SERVICE_STAFF: [*_VIEW_PEOPLE],
-    DPO: [*_VIEW_PEOPLE, "audit.view_auditevent", "audit.verify_audit_chain"],
-    AUDITOR: [*_VIEW_PEOPLE, "audit.view_auditevent", "audit.verify_audit_chain"],
+    SALES_REP: [*_VIEW_PEOPLE, *_VIEW_REFERENCE, *_KEEP_CUSTOMERS, *_IMPORTS],
+    SALES_MANAGER: [
+        *_VIEW_PEOPLE,
+        *_VIEW_REFERENCE,
+        *_KEEP_CUSTOMERS,
+        *_IMPORTS,
+        *_CAMPAIGNS,
+        "customers.merge_customer",
+    ],
+    GENERAL_MANAGER: [
+        *_VIEW_PEOPLE,
+        *_VIEW_REFERENCE,
+        *_KEEP_CUSTOMERS,
+        *_IMPORTS,
+        *_CAMPAIGNS,
+        "customers.merge_customer",
+        "customers.view_all_customers",
+    ],
+    # Service staff see the customers granted to them, masked; they log interactions.
+    SERVICE_STAFF: [
+        *_VIEW_PEOPLE,
+        *_VIEW_REFERENCE,
+        *_READ_CUSTOMERS,
+        "customers.add_interaction",
+    ],
+    DPO: [
+        *_VIEW_PEOPLE,
+        *_VIEW_REFERENCE,
+        *_READ_CUSTOMERS,
+        "customers.view_all_customers",
+        "customers.reveal_customer",
+        "customers.add_consent",
+        "customers.change_consent",
+        "customers.view_campaign",
+        "customers.view_campaignsend",
+        "customers.view_importjob",
+        "audit.view_auditevent",
+        "audit.verify_audit_chain",
+    ],
+    AUDITOR: [
+        *_VIEW_PEOPLE,
+        *_VIEW_REFERENCE,
+        *_READ_CUSTOMERS,
+        "customers.view_all_customers",
+        "customers.view_campaign",
+        "customers.view_campaignsend",
+        "customers.view_importjob",
+        "audit.view_auditevent",
+        "audit.verify_audit_chain",
+    ],
     ADMIN: [
+        *_VIEW_REFERENCE,
+        *(
+            f"customers.{action}_{model}"
+            for action in ("add", "change")
+            for model in ("businesstype", "tier", "servicestage", "customattribute")
+        ),
         "crm.view_user",
         "crm.add_user",
         "crm.change_user",

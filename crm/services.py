@@ -8,9 +8,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from audit import events
-from audit.services import record_event
-from crm import roles
+from crm import auditing, roles
 from crm.models import Team, User
 
 
@@ -59,8 +57,8 @@ def user_create(
     user._history_user = actor
     user.save()
     user.groups.add(Group.objects.get(name=role))
-    record_event(
-        action=events.USER_CREATED,
+    auditing.record(
+        action=auditing.USER_CREATED,
         actor=actor,
         obj=user,
         data={"role": role, "team_id": team.pk if team else None},
@@ -79,8 +77,8 @@ def team_create(*, name: str, manager: User | None = None, actor: User | None = 
         manager.team = team
         manager._history_user = actor
         manager.save(update_fields=["team"])
-    record_event(
-        action=events.TEAM_CREATED,
+    auditing.record(
+        action=auditing.TEAM_CREATED,
         actor=actor,
         obj=team,
         data={"manager_id": manager.pk if manager else None},

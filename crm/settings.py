@@ -254,6 +254,15 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "CustomerKindEnum": "customers.models.Customer.Kind",
+        "CustomerStatusEnum": "customers.models.Customer.Status",
+        "InteractionKindEnum": "customers.models.Interaction.Kind",
+        "CampaignKindEnum": "customers.models.Campaign.Kind",
+        "CampaignStatusEnum": "customers.models.Campaign.Status",
+        "ImportJobStatusEnum": "customers.models.ImportJob.Status",
+        "VisitPlanStatusEnum": "customers.models.VisitPlanEntry.Status",
+    },
 }
 IDEMPOTENCY_KEY_TTL_HOURS = env.int("IDEMPOTENCY_KEY_TTL_HOURS", default=24)
 
@@ -295,11 +304,22 @@ LOGGING = {
 CRM = {
     "COMPANY_NAME": env.str("CRM_COMPANY_NAME", default="Demo Trading Co."),
 }
+CUSTOMERS = {
+    # A prospect leaves the visit plan after this many visits without result (DESIGN §6.3).
+    "VISIT_PLAN_MAX_FRUITLESS": env.int("CUSTOMERS_VISIT_PLAN_MAX_FRUITLESS", default=5),
+    # Version of the privacy policy new consents are recorded against.
+    "POLICY_VERSION": env.str("CUSTOMERS_POLICY_VERSION", default="2026-01"),
+}
+CRM_UPLOAD_DIR = Path(env.str("CRM_UPLOAD_DIR", default=str(BASE_DIR / "var" / "uploads")))
 
 # --- Periodic jobs (django-celery-beat loads these into its table; admins can edit them) ---
 CELERY_BEAT_SCHEDULE = {
     "idempotency-records-purge": {
         "task": "crm.idempotency_records_purge",
+        "schedule": 24 * 3600,
+    },
+    "customers-reverification-overdue": {
+        "task": "customers.reverification_notify_overdue",
         "schedule": 24 * 3600,
     },
 }

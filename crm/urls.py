@@ -15,6 +15,7 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("audit/", include("audit.urls")),
+    path("customers/", include("customers.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include("crm.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),

@@ -1,4 +1,254 @@
-"""Customers.
+"""Reads of the customers app that encode rules: visibility, lists, timeline, dashboard."""
 
-Reads that encode rules: querysets narrowed to what the user may see, report queries.
-"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from django.db.models import QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from crm import masking, personal_data
+from customers import permissions as perms
+from customers import timeline as timeline_registry
+from customers.models import (
+    Consent,
+    Customer,
+    Interaction,
+    StageMove,
+    VisitPlanEntry,
+)
+
+LIST_RELATED = ("owner", "team", "business_type", "tier", "stage")
+
+
+def customer_list(*, user, queryset: QuerySet | None = None) -> QuerySet:
+    """Customers the user may see, ready for a list (no query per row)."""
+    base = queryset if queryset is not None else Customer.objects.all()
+    return perms.visible_customers(user, base.select_related(*LIST_RELATED)).exclude(
+        status=Customer.Status.MERGED
+    )
+
+
+def masked(instance, field_name: str) -> str:
+    """The value of a personal field as a user without the right to see it is shown."""
+    return personal_data.masked_value(instance, field_name)
+
+
+def customer_card(customer: Customer) -> Customer:
+    """The card with the records its tabs show, each fetched in one query."""
+    from django.db.models import Prefetch
+
+    return (
+        Customer.objects.select_related(*LIST_RELATED, "stage_owner", "reverified_by")
+        .prefetch_related(
+            "contacts",
+            Prefetch("identity_documents__verified_by"),
+            Prefetch(
+                "consents", queryset=Consent.objects.select_related("recorded_by", "guardian")
+            ),
+            Prefetch("interactions", queryset=Interaction.objects.select_related("user")),
+            Prefetch(
+                "stage_moves",
+                queryset=StageMove.objects.select_related(
+                    "from_stage", "to_stage", "responsible", "moved_by"
+                ),
+            ),
+            "attribute_values__attribute",
+        )
+        .get(pk=customer.pk)
+    )
+
+
+# --- timeline --------------------------------------------------------------------------------
+
+
+@dataclass
+class TimelineEntry:
+    at: datetime
+    kind: str
+    title: str
+    detail: str = ""
+    actor: str = ""
+    changes: list[tuple[str, str]] = field(default_factory=list)
+
+    def as_dict(self) -> dict:
+        return {
+            "at": self.at.isoformat(),
+            "kind": self.kind,
+            "title": self.title,
+            "detail": self.detail,
+            "actor": self.actor,
+            "changes": [{"field": f, "value": v} for f, v in self.changes],
+        }
+
+
+def _actor(user) -> str:
+    return user.get_username() if user else ""
+
+
+_HIDDEN_HISTORY_FIELDS = {
+    "updated_at",
+    "created_at",
+    "version",
+    "phone_index",
+    "email_index",
+    "data_key_id",
+}
+
+
+def _field_changes(record, previous) -> list[tuple[str, str]]:
+    delta = record.diff_against(previous)
+    changes = []
+    for change in delta.changes:
+        if change.field in _HIDDEN_HISTORY_FIELDS:
+            continue
+        label = str(Customer._meta.get_field(change.field).verbose_name)
+        entry = personal_data.get(Customer, change.field)
+        if entry is not None:
+            shown = _("[erased]") if change.new is None else masking.mask(entry.mask, change.new)
+        else:
+            shown = "" if change.new is None else str(change.new)
+        changes.append((label, shown))
+    return changes
+
+
+def _card_entries(customer_ids: list[int], limit: int) -> list[TimelineEntry]:
+    records = list(
+        Customer.history.filter(id__in=customer_ids)
+        .select_related("history_user")
+        .order_by("id", "history_date", "history_id")
+    )
+    entries = []
+    previous_by_id = {}
+    for record in records:
+        previous = previous_by_id.get(record.id)
+        previous_by_id[record.id] = record
+        if previous is None:
+            entries.append(
+                TimelineEntry(
+                    record.history_date,
+                    "card",
+                    _("Card created"),
+                    detail=record.code,
+                    actor=_actor(record.history_user),
+                )
+            )
+            continue
+        changes = _field_changes(record, previous)
+        reason = record.history_change_reason or ""
+        if not changes and not reason:
+            continue
+        title = _("Card merged") if reason.startswith("merged ") else _("Card changed")
+        entries.append(
+            TimelineEntry(
+                record.history_date,
+                "card",
+                title,
+                detail=reason,
+                actor=_actor(record.history_user),
+                changes=changes,
+            )
+        )
+    entries.sort(key=lambda e: e.at, reverse=True)
+    return entries[:limit]
+
+
+def customer_timeline(*, customer: Customer, limit: int = 100) -> list[TimelineEntry]:
+    """Field changes (masked), interactions, stage moves, consents, and what other apps
+    register, newest first; a fixed number of queries whatever the card's length."""
+    ids = [customer.pk, *Customer.objects.filter(merged_into=customer).values_list("pk", flat=True)]
+    entries = _card_entries(ids, limit)
+    for interaction in (
+        Interaction.objects.filter(customer=customer)
+        .select_related("user")
+        .order_by("-occurred_at")[:limit]
+    ):
+        entries.append(
+            TimelineEntry(
+                interaction.occurred_at,
+                "interaction",
+                interaction.get_kind_display(),
+                detail=interaction.get_outcome_display(),
+                actor=_actor(interaction.user),
+            )
+        )
+    for move in (
+        StageMove.objects.filter(customer=customer)
+        .select_related("from_stage", "to_stage", "responsible", "moved_by")
+        .order_by("-created_at")[:limit]
+    ):
+        entries.append(
+            TimelineEntry(
+                move.created_at,
+                "stage",
+                _("Stage: %(stage)s") % {"stage": move.to_stage},
+                detail=_("responsible: %(user)s") % {"user": _actor(move.responsible)},
+                actor=_actor(move.moved_by),
+            )
+        )
+    for consent in (
+        Consent.objects.filter(customer=customer)
+        .select_related("recorded_by")
+        .order_by("-given_at")[:limit]
+    ):
+        entries.append(
+            TimelineEntry(
+                consent.given_at,
+                "consent",
+                _("Consent given: %(purpose)s") % {"purpose": consent.get_purpose_display()},
+                actor=_actor(consent.recorded_by),
+            )
+        )
+        if consent.withdrawn_at:
+            entries.append(
+                TimelineEntry(
+                    consent.withdrawn_at,
+                    "consent",
+                    _("Consent withdrawn: %(purpose)s")
+                    % {"purpose": consent.get_purpose_display()},
+                )
+            )
+    for source in timeline_registry.sources():
+        entries.extend(source(customer, limit))
+    entries.sort(key=lambda e: e.at, reverse=True)
+    return entries[:limit]
+
+
+# --- dashboard ----------------------------------------------------------------------------------
+
+
+def reverification_due_for(user, *, limit: int = 20) -> QuerySet:
+    return (
+        Customer.objects.filter(owner=user, reverification_due__lt=timezone.localdate())
+        .exclude(status__in=[Customer.Status.MERGED, Customer.Status.CLOSED])
+        .select_related("business_type")
+        .order_by("reverification_due")[:limit]
+    )
+
+
+def follow_ups_due_for(user, *, limit: int = 20) -> QuerySet:
+    return (
+        Interaction.objects.filter(
+            customer__owner=user,
+            follow_up_done=False,
+            next_follow_up__isnull=False,
+            next_follow_up__lte=timezone.localdate(),
+        )
+        .select_related("customer")
+        .order_by("next_follow_up")[:limit]
+    )
+
+
+def visit_plan_for(user) -> QuerySet:
+    return (
+        VisitPlanEntry.objects.filter(rep=user)
+        .select_related("customer")
+        .order_by("status", "next_visit_on", "id")
+    )
+
+
+def visit_plan_removed_recently(user, *, days: int = 30) -> QuerySet:
+    since = timezone.now() - timedelta(days=days)
+    return visit_plan_for(user).filter(status=VisitPlanEntry.Status.REMOVED, removed_at__gte=since)

@@ -6,10 +6,12 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from crm.exceptions import ConflictError
+from crm.exceptions import ConflictError, HiddenObject
 
 
 def exception_handler(exc, context):
+    if isinstance(exc, HiddenObject):
+        exc.record()
     if isinstance(exc, DjangoValidationError):
         detail = (
             exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}

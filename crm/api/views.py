@@ -2,7 +2,7 @@
 
 from django.contrib.auth import authenticate
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.utils import extend_schema, inline_serializer
+from drf_spectacular.utils import extend_schema, extend_schema_serializer, inline_serializer
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.authtoken.models import Token
 from rest_framework.permissions import AllowAny, IsAuthenticated
@@ -10,9 +10,7 @@ from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
-from audit import events
-from audit.services import record_event
-from crm import roles
+from crm import auditing, roles
 from crm.api.idempotency import idempotent
 from crm.api.permissions import ModelPermissions
 from crm.api.serializers import ModelSerializer
@@ -28,6 +26,7 @@ class TokenObtainApi(APIView):
     throttle_classes = [ScopedRateThrottle]
     throttle_scope = "token"
 
+    @extend_schema_serializer(component_name="TokenInput")
     class InputSerializer(serializers.Serializer):
         username = serializers.CharField()
         password = serializers.CharField(style={"input_type": "password"}, trim_whitespace=False)
@@ -47,7 +46,7 @@ class TokenObtainApi(APIView):
                 status=status.HTTP_400_BAD_REQUEST,
             )
         token, _created = Token.objects.get_or_create(user=user)
-        record_event(action=events.AUTH_TOKEN_ISSUED, actor=user, obj=user)
+        auditing.record(action=auditing.AUTH_TOKEN_ISSUED, actor=user, obj=user)
         return Response({"token": token.key})
 
 
@@ -56,6 +55,7 @@ class MeApi(APIView):
 
     permission_classes = [IsAuthenticated]
 
+    @extend_schema_serializer(component_name="Me")
     class OutputSerializer(serializers.Serializer):
         id = serializers.IntegerField()
         username = serializers.CharField()

@@ -1,0 +1,31 @@
+"""The audit hook of the building blocks.
+
+``crm`` imports no app, yet its services (users, teams, key rotation, denied access) must
+leave audit events. The audit app plugs its writer in here at start-up
+(``AuditConfig.ready``); everything in ``crm`` records through ``record``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from django.core.exceptions import ImproperlyConfigured
+
+AUTH_TOKEN_ISSUED = "auth.token_issued"
+ACCESS_DENIED = "access.denied"
+USER_CREATED = "user.created"
+TEAM_CREATED = "team.created"
+KEYS_ROTATED = "keys.rotated"
+
+_recorder: Callable | None = None
+
+
+def set_recorder(recorder: Callable) -> None:
+    global _recorder
+    _recorder = recorder
+
+
+def record(**event):
+    if _recorder is None:
+        raise ImproperlyConfigured("No audit recorder: is the audit app installed?")
+    return _recorder(**event)

@@ -1,0 +1,214 @@
+"""Encrypted temporary storage for uploaded files (import files hold personal data).
+
+An upload is never written to disk in clear: :func:`store_encrypted` encrypts it chunk by
+chunk under the current master key (``crm.encryption``) and :func:`open_decrypted` streams it
+back, one chunk in memory at a time.
+
+File layout (``<uuid4 hex>.enc``)::
+
+    b"CRMENC1 " + <master key id> + b"\\n"
+    record*            4-byte big-endian length, then nonce | AES-GCM ciphertext | tag
+    final record       the same, sealing an empty plaintext
+
+Each record's associated data is ``b"crm-upload\\0" + file id + key id + chunk index +
+final flag``, so records cannot be moved between files, reordered, dropped or replayed, and
+the final (empty) record proves the file was not truncated. A data record always holds at
+least one byte, so a record of exactly the AEAD overhead is the final one; its flag is
+authenticated like everything else.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import re
+import struct
+import uuid
+from pathlib import Path
+from typing import BinaryIO
+
+from django.conf import settings
+from django.core.exceptions import SuspiciousFileOperation
+
+from crm.encryption import (
+    _NONCE_BYTES,
+    DecryptionError,
+    _master_key_by_id,
+    _open,
+    _seal,
+    current_master_key,
+)
+
+__all__ = ["DecryptionError", "delete_encrypted", "open_decrypted", "store_encrypted"]
+
+MAGIC = b"CRMENC1 "
+CHUNK_SIZE = 1024 * 1024
+SUFFIX = ".enc"
+_TAG_BYTES = 16
+_OVERHEAD = _NONCE_BYTES + _TAG_BYTES
+_MAX_RECORD = CHUNK_SIZE + _OVERHEAD
+_MAX_HEADER = len(MAGIC) + 128
+_LENGTH = struct.Struct(">I")
+_NAME = re.compile(r"[0-9a-f]{32}" + re.escape(SUFFIX))
+
+
+def _directory(directory: str | os.PathLike | None) -> Path:
+    if directory is not None:
+        return Path(directory)
+    configured = getattr(settings, "CRM_UPLOAD_DIR", None)
+    if configured:
+        return Path(configured)
+    return Path(settings.BASE_DIR) / "var" / "uploads"
+
+
+def _path(name: str, directory: str | os.PathLike | None) -> Path:
+    if (
+        not isinstance(name, str)
+        or "/" in name
+        or "\\" in name
+        or (os.altsep and os.altsep in name)
+        or ".." in name
+        or not _NAME.fullmatch(name)
+    ):
+        raise SuspiciousFileOperation(f"Refusing the encrypted file name {name!r}.")
+    return _directory(directory) / name
+
+
+def _aad(file_id: bytes, key_id: bytes, index: int, final: bool) -> bytes:
+    return b"crm-upload\0%s\0%s\0%d\0%s" % (
+        file_id,
+        key_id,
+        index,
+        b"final" if final else b"more",
+    )
+
+
+def _ensure_directory(path: Path) -> None:
+    if not path.is_dir():
+        path.mkdir(mode=0o700, parents=True, exist_ok=True)
+        path.chmod(0o700)  # mkdir's mode is filtered by the umask
+
+
+def store_encrypted(source: BinaryIO, *, directory: str | os.PathLike | None = None) -> str:
+    """Encrypt the binary stream ``source`` into a new file; return the file's name."""
+    target = _directory(directory)
+    _ensure_directory(target)
+    file_id = uuid.uuid4().hex
+    name = file_id + SUFFIX
+    path = target / name
+    master = current_master_key()
+    key_id = master.key_id.encode("ascii")
+    file_id_bytes = file_id.encode("ascii")
+
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o600)
+    try:
+        with os.fdopen(fd, "wb") as out:
+            out.write(MAGIC + key_id + b"\n")
+            index = 0
+            while True:
+                chunk = source.read(CHUNK_SIZE)
+                if chunk is None:  # a non-blocking raw stream with nothing ready
+                    raise OSError("The upload source is not ready for reading.")
+                if not isinstance(chunk, bytes | bytearray | memoryview):
+                    raise TypeError("store_encrypted needs a binary file-like source.")
+                if not chunk:
+                    break
+                sealed = _seal(
+                    master.material, bytes(chunk), _aad(file_id_bytes, key_id, index, False)
+                )
+                out.write(_LENGTH.pack(len(sealed)) + sealed)
+                index += 1
+            sealed = _seal(master.material, b"", _aad(file_id_bytes, key_id, index, True))
+            out.write(_LENGTH.pack(len(sealed)) + sealed)
+    except BaseException:
+        path.unlink(missing_ok=True)
+        raise
+    return name
+
+
+class DecryptedReader(io.RawIOBase):
+    """A read-only raw stream over an encrypted upload; decrypts one record at a time."""
+
+    def __init__(self, path: Path):
+        super().__init__()
+        self._file = open(path, "rb")  # noqa: SIM115 - closed by close()
+        try:
+            header = self._file.readline(_MAX_HEADER)
+            if not header.startswith(MAGIC) or not header.endswith(b"\n"):
+                raise DecryptionError("Not an encrypted upload, or its header is damaged.")
+            self._key_id = header[len(MAGIC) : -1]
+            try:
+                key_id = self._key_id.decode("ascii")
+            except UnicodeDecodeError as exc:
+                raise DecryptionError("The encrypted upload's header is damaged.") from exc
+            self._material = _master_key_by_id(key_id).material
+        except BaseException:
+            self._file.close()
+            raise
+        self._file_id = path.name[: -len(SUFFIX)].encode("ascii")
+        self._index = 0
+        self._buffer = b""
+        self._position = 0
+        self._finished = False
+
+    def readable(self) -> bool:
+        return True
+
+    def _read_exactly(self, size: int) -> bytes:
+        data = self._file.read(size)
+        if len(data) != size:
+            raise DecryptionError("The encrypted upload is truncated.")
+        return data
+
+    def _next_record(self) -> None:
+        (length,) = _LENGTH.unpack(self._read_exactly(_LENGTH.size))
+        if length < _OVERHEAD or length > _MAX_RECORD:
+            raise DecryptionError("The encrypted upload is damaged.")
+        final = length == _OVERHEAD
+        blob = self._read_exactly(length)
+        plaintext = _open(
+            self._material, blob, _aad(self._file_id, self._key_id, self._index, final)
+        )
+        self._index += 1
+        if final:
+            if self._file.read(1):
+                raise DecryptionError("The encrypted upload has data after its end.")
+            self._finished = True
+        self._buffer, self._position = plaintext, 0
+
+    def readinto(self, buffer) -> int:
+        if self.closed:
+            raise ValueError("I/O operation on closed file.")
+        view = memoryview(buffer).cast("B")
+        while self._position >= len(self._buffer):
+            if self._finished or not len(view):
+                return 0
+            self._next_record()
+        count = min(len(view), len(self._buffer) - self._position)
+        view[:count] = self._buffer[self._position : self._position + count]
+        self._position += count
+        return count
+
+    def close(self) -> None:
+        if not self.closed:
+            self._file.close()
+            self._buffer = b""
+        super().close()
+
+
+def open_decrypted(name: str, *, directory: str | os.PathLike | None = None) -> DecryptedReader:
+    """Open an encrypted upload for reading; wrap in ``io.BufferedReader``/``TextIOWrapper``.
+
+    Reading raises ``DecryptionError`` when the file was altered, truncated, or its master key
+    is no longer configured (that last one already here).
+    """
+    return DecryptedReader(_path(name, directory))
+
+
+def delete_encrypted(name: str, *, directory: str | os.PathLike | None = None) -> bool:
+    """Delete an encrypted upload. Returns whether a file was deleted."""
+    try:
+        _path(name, directory).unlink()
+    except FileNotFoundError:
+        return False
+    return True

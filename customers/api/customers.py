@@ -1,0 +1,692 @@
+"""``/api/v1/customers/``: the card, its records, reveal, history; visit plans; reference data.
+
+Thin: parse with an input serializer, authorise, call a service or selector, render with an
+output serializer. Personal values are always masked in output; clear values come only
+from ``POST …/reveal/`` with a reason. A customer the caller may not see is 404.
+"""
+
+from __future__ import annotations
+
+from django.core.exceptions import PermissionDenied
+from django.shortcuts import get_object_or_404
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema, extend_schema_field
+from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from crm.api.idempotency import idempotent
+from crm.api.permissions import ModelPermissions
+from crm.api.serializers import ModelSerializer
+from crm.models import User
+from crm.personal_data import masked_value
+from customers import permissions as perms
+from customers import selectors, services
+from customers.filters import CustomerFilter
+from customers.models import (
+    BusinessType,
+    Consent,
+    Contact,
+    Customer,
+    IdentityDocument,
+    Interaction,
+    ServiceStage,
+    StageMove,
+    Tier,
+    VisitPlanEntry,
+)
+from customers.services.cards import PLAIN_FIELDS
+
+
+def require(user, perm: str) -> None:
+    if not user.has_perm(perm):
+        raise PermissionDenied()
+
+
+@extend_schema_field(OpenApiTypes.STR)
+class Masked(serializers.Field):
+    """A personal field, always masked in output."""
+
+    def __init__(self, **kwargs):
+        kwargs["read_only"] = True
+        kwargs.setdefault("source", "*")
+        super().__init__(**kwargs)
+
+    def bind(self, field_name, parent):
+        super().bind(field_name, parent)
+        self.personal_field = field_name
+
+    def to_representation(self, instance):
+        return masked_value(instance, self.personal_field)
+
+
+@extend_schema_field(OpenApiTypes.STR)
+class CustomerNameField(serializers.Field):
+    """Organisation names in clear; individuals' names masked."""
+
+    def __init__(self, **kwargs):
+        super().__init__(read_only=True, source="*", **kwargs)
+
+    def to_representation(self, customer):
+        if customer.kind == Customer.Kind.ORGANISATION and customer.name is not None:
+            return customer.name
+        return masked_value(customer, "name")
+
+
+# --- output serializers -------------------------------------------------------------------------
+
+
+class ContactOutput(ModelSerializer):
+    name = Masked()
+    phone = Masked()
+    email = Masked()
+
+    class Meta:
+        model = Contact
+        fields = ["id", "name", "phone", "email", "role", "is_primary", "is_guardian"]
+
+
+class DocumentOutput(ModelSerializer):
+    number = Masked()
+    verified_by = serializers.CharField(source="verified_by.username", default=None)
+
+    class Meta:
+        model = IdentityDocument
+        fields = [
+            "id",
+            "doc_type",
+            "number",
+            "verification_method",
+            "verified_by",
+            "verified_at",
+            "expires_on",
+            "reverify_due",
+        ]
+
+
+class ConsentOutput(ModelSerializer):
+    recorded_by = serializers.CharField(source="recorded_by.username")
+    is_live = serializers.BooleanField()
+
+    class Meta:
+        model = Consent
+        fields = [
+            "id",
+            "purpose",
+            "scope",
+            "channel",
+            "policy_version",
+            "given_at",
+            "withdrawn_at",
+            "guardian",
+            "recorded_by",
+            "is_live",
+        ]
+
+
+class InteractionOutput(ModelSerializer):
+    summary = Masked()
+    user = serializers.CharField(source="user.username")
+
+    class Meta:
+        model = Interaction
+        fields = [
+            "id",
+            "kind",
+            "occurred_at",
+            "summary",
+            "outcome",
+            "next_follow_up",
+            "follow_up_done",
+            "user",
+        ]
+
+
+class StageMoveOutput(ModelSerializer):
+    from_stage = serializers.CharField(source="from_stage.code", default=None)
+    to_stage = serializers.CharField(source="to_stage.code")
+    responsible = serializers.CharField(source="responsible.username")
+    moved_by = serializers.CharField(source="moved_by.username")
+
+    class Meta:
+        model = StageMove
+        fields = ["id", "from_stage", "to_stage", "responsible", "moved_by", "note", "created_at"]
+
+
+class CustomerListOutput(ModelSerializer):
+    name = CustomerNameField()
+    phone = Masked()
+    owner = serializers.CharField(source="owner.username")
+    team = serializers.CharField(source="team.name", default=None)
+    business_type = serializers.CharField(source="business_type.code")
+    tier = serializers.CharField(source="tier.code", default=None)
+    stage = serializers.CharField(source="stage.code", default=None)
+
+    class Meta:
+        model = Customer
+        fields = [
+            "id",
+            "code",
+            "kind",
+            "status",
+            "name",
+            "phone",
+            "owner",
+            "team",
+            "business_type",
+            "tier",
+            "stage",
+            "reverification_due",
+            "version",
+            "created_at",
+            "updated_at",
+        ]
+
+
+class CustomerDetailOutput(CustomerListOutput):
+    email = Masked()
+    address = Masked()
+    birth_date = Masked()
+    headquarters_address = Masked()
+    trading_address = Masked()
+    mailing_address = Masked()
+    managers = Masked()
+    stage_owner = serializers.CharField(source="stage_owner.username", default=None)
+    reverified_by = serializers.CharField(source="reverified_by.username", default=None)
+    is_minor = serializers.BooleanField()
+    contacts = ContactOutput(many=True)
+    identity_documents = DocumentOutput(many=True)
+    consents = ConsentOutput(many=True)
+
+    class Meta(CustomerListOutput.Meta):
+        fields = [
+            *CustomerListOutput.Meta.fields,
+            "email",
+            "address",
+            "birth_date",
+            "headquarters_address",
+            "trading_address",
+            "mailing_address",
+            "managers",
+            *PLAIN_FIELDS,
+            "stage_owner",
+            "reverified_at",
+            "reverified_by",
+            "is_minor",
+            "merged_into",
+            "contacts",
+            "identity_documents",
+            "consents",
+        ]
+
+
+# --- input serializers ---------------------------------------------------------------------------
+
+
+class DocumentInputSerializer(serializers.Serializer):
+    doc_type = serializers.ChoiceField(choices=IdentityDocument.Type.choices)
+    number = serializers.CharField(max_length=40)
+    verification_method = serializers.ChoiceField(
+        choices=IdentityDocument.Method.choices, required=False, allow_blank=True
+    )
+    verified_at = serializers.DateField(required=False, allow_null=True)
+    expires_on = serializers.DateField(required=False, allow_null=True)
+
+
+class ContactInputSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=100)
+    phone = serializers.CharField(max_length=30, required=False, allow_blank=True, default="")
+    email = serializers.EmailField(required=False, allow_blank=True, default="")
+    role = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
+    is_primary = serializers.BooleanField(required=False, default=False)
+    is_guardian = serializers.BooleanField(required=False, default=False)
+
+
+class ConsentInputSerializer(serializers.Serializer):
+    purpose = serializers.ChoiceField(choices=Consent.Purpose.choices)
+    channel = serializers.ChoiceField(choices=Consent.Channel.choices)
+    policy_version = serializers.CharField(max_length=50, required=False, default="")
+    scope = serializers.CharField(max_length=300, required=False, allow_blank=True, default="")
+    given_by_guardian = serializers.BooleanField(required=False, default=False)
+
+
+class CardFieldsInput(serializers.Serializer):
+    name = serializers.CharField(max_length=200)
+    kind = serializers.ChoiceField(choices=Customer.Kind.choices)
+    business_type = serializers.SlugRelatedField(
+        slug_field="code", queryset=BusinessType.objects.filter(is_active=True)
+    )
+    tier = serializers.SlugRelatedField(
+        slug_field="code",
+        queryset=Tier.objects.filter(is_active=True),
+        required=False,
+        allow_null=True,
+    )
+    phone = serializers.CharField(max_length=30, required=False, allow_blank=True)
+    email = serializers.EmailField(required=False, allow_blank=True)
+    address = serializers.CharField(max_length=300, required=False, allow_blank=True)
+    birth_date = serializers.DateField(required=False, allow_null=True)
+    headquarters_address = serializers.CharField(max_length=300, required=False, allow_blank=True)
+    trading_address = serializers.CharField(max_length=300, required=False, allow_blank=True)
+    mailing_address = serializers.CharField(max_length=300, required=False, allow_blank=True)
+    managers = serializers.CharField(required=False, allow_blank=True)
+    website = serializers.URLField(required=False, allow_blank=True)
+    founded_on = serializers.DateField(required=False, allow_null=True)
+    registered_capital = serializers.DecimalField(
+        max_digits=16, decimal_places=2, required=False, allow_null=True
+    )
+    employees = serializers.IntegerField(min_value=0, required=False, allow_null=True)
+    equipment_summary = serializers.CharField(required=False, allow_blank=True)
+    real_estate_summary = serializers.CharField(required=False, allow_blank=True)
+    management_age_structure = serializers.CharField(
+        max_length=200, required=False, allow_blank=True
+    )
+    requested_credit_limit = serializers.DecimalField(
+        max_digits=16, decimal_places=2, required=False, allow_null=True
+    )
+
+
+class CustomerCreateInput(CardFieldsInput):
+    owner = serializers.SlugRelatedField(
+        slug_field="username", queryset=User.objects.filter(is_active=True), required=False
+    )
+    documents = DocumentInputSerializer(many=True, required=False, default=list)
+    contacts = ContactInputSerializer(many=True, required=False, default=list)
+    consents = ConsentInputSerializer(many=True, required=False, default=list)
+    attributes = serializers.DictField(required=False, default=dict)
+
+
+class CustomerUpdateInput(CardFieldsInput):
+    version = serializers.IntegerField(
+        help_text="The version you read; a stale one gets 409 Conflict."
+    )
+    reason = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+    owner = serializers.SlugRelatedField(
+        slug_field="username", queryset=User.objects.filter(is_active=True), required=False
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name, field in self.fields.items():
+            if name != "version":
+                field.required = False
+
+
+class RevealInput(serializers.Serializer):
+    fields = serializers.ListField(child=serializers.CharField(), allow_empty=False)
+    reason = serializers.CharField(max_length=300)
+
+
+class InteractionInput(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=Interaction.Kind.choices)
+    summary = serializers.CharField(required=False, allow_blank=True, default="")
+    outcome = serializers.ChoiceField(
+        choices=Interaction.Outcome.choices, required=False, allow_blank=True, default=""
+    )
+    occurred_at = serializers.DateTimeField(required=False, allow_null=True, default=None)
+    next_follow_up = serializers.DateField(required=False, allow_null=True, default=None)
+
+
+class ConsentRecordInput(serializers.Serializer):
+    purpose = serializers.ChoiceField(choices=Consent.Purpose.choices)
+    channel = serializers.ChoiceField(choices=Consent.Channel.choices)
+    policy_version = serializers.CharField(max_length=50, required=False, default="")
+    scope = serializers.CharField(max_length=300, required=False, allow_blank=True, default="")
+    guardian = serializers.IntegerField(required=False, allow_null=True, default=None)
+
+
+class StageMoveInput(serializers.Serializer):
+    to_stage = serializers.SlugRelatedField(
+        slug_field="code", queryset=ServiceStage.objects.filter(is_active=True)
+    )
+    responsible = serializers.SlugRelatedField(
+        slug_field="username", queryset=User.objects.filter(is_active=True)
+    )
+    note = serializers.CharField(max_length=300, required=False, allow_blank=True, default="")
+
+
+class GrantInput(serializers.Serializer):
+    user = serializers.SlugRelatedField(
+        slug_field="username", queryset=User.objects.filter(is_active=True)
+    )
+    reason = serializers.CharField(max_length=300)
+
+
+class ReasonInput(serializers.Serializer):
+    reason = serializers.CharField(max_length=300, required=False, allow_blank=True, default="")
+
+
+# --- the customer resource ------------------------------------------------------------------------
+
+
+class CustomerViewSet(viewsets.GenericViewSet):
+    """Customer cards. Lists and cards mask personal data; see ``reveal``."""
+
+    permission_classes = [IsAuthenticated, ModelPermissions]
+    filterset_class = CustomerFilter
+    serializer_class = CustomerListOutput
+    ordering_fields = ["code", "created_at", "updated_at", "reverification_due"]
+
+    def get_queryset(self):
+        return selectors.customer_list(user=self.request.user).order_by("code")
+
+    def get_customer(self, action_name="view"):
+        return perms.access_customer(self.request.user, self.kwargs["pk"], action=action_name)
+
+    @extend_schema(responses=CustomerListOutput(many=True))
+    def list(self, request):
+        queryset = self.filter_queryset(self.get_queryset())
+        page = self.paginate_queryset(queryset)
+        return self.get_paginated_response(CustomerListOutput(page, many=True).data)
+
+    @extend_schema(responses=CustomerDetailOutput)
+    def retrieve(self, request, pk=None):
+        customer = self.get_customer()
+        services.customer_view_record(actor=request.user, customer=customer)
+        return Response(CustomerDetailOutput(selectors.customer_card(customer)).data)
+
+    @extend_schema(request=CustomerCreateInput, responses={201: CustomerDetailOutput})
+    @idempotent
+    def create(self, request):
+        data = CustomerCreateInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        values = dict(data.validated_data)
+        customer = services.customer_create(
+            actor=request.user,
+            documents=[services.DocumentInput(**d) for d in values.pop("documents")],
+            contacts=[services.ContactInput(**c) for c in values.pop("contacts")],
+            consents=[services.ConsentInput(**c) for c in values.pop("consents")],
+            attributes=values.pop("attributes") or None,
+            **{k: v for k, v in values.items() if v not in (None, "")},
+        )
+        return Response(
+            CustomerDetailOutput(selectors.customer_card(customer)).data,
+            status=status.HTTP_201_CREATED,
+        )
+
+    @extend_schema(request=CustomerUpdateInput, responses=CustomerDetailOutput)
+    def partial_update(self, request, pk=None):
+        self.get_customer("change")
+        data = CustomerUpdateInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        values = dict(data.validated_data)
+        version, reason = values.pop("version"), values.pop("reason")
+        customer = services.customer_update(
+            actor=request.user, customer_id=pk, version=version, changes=values, reason=reason
+        )
+        return Response(CustomerDetailOutput(selectors.customer_card(customer)).data)
+
+    update = partial_update
+
+    @extend_schema(request=RevealInput, responses=dict)
+    @action(detail=True, methods=["post"])
+    def reveal(self, request, pk=None):
+        """Clear values of the named fields, with a reason; recorded in the audit trail."""
+        customer = self.get_customer()
+        data = RevealInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        return Response(
+            services.customer_reveal(
+                actor=request.user,
+                customer=customer,
+                fields=data.validated_data["fields"],
+                reason=data.validated_data["reason"],
+            )
+        )
+
+    @action(detail=True, methods=["get"])
+    def history(self, request, pk=None):
+        """The card's timeline, newest first (field changes masked)."""
+        customer = self.get_customer()
+        entries = selectors.customer_timeline(customer=customer)
+        return Response([entry.as_dict() for entry in entries])
+
+    @extend_schema(request=ReasonInput, responses=CustomerDetailOutput)
+    @action(detail=True, methods=["post"])
+    def reverify(self, request, pk=None):
+        self.get_customer("change")
+        data = ReasonInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        customer = services.customer_reverify(
+            actor=request.user, customer_id=pk, note=data.validated_data["reason"]
+        )
+        return Response(CustomerDetailOutput(selectors.customer_card(customer)).data)
+
+    @extend_schema(request=ContactInputSerializer, responses=ContactOutput(many=True))
+    @action(detail=True, methods=["get", "post"])
+    def contacts(self, request, pk=None):
+        customer = self.get_customer()
+        if request.method == "POST":
+            data = ContactInputSerializer(data=request.data)
+            data.is_valid(raise_exception=True)
+            contact = services.contact_save(
+                actor=request.user, customer=customer, **data.validated_data
+            )
+            return Response(ContactOutput(contact).data, status=status.HTTP_201_CREATED)
+        return Response(ContactOutput(customer.contacts.all(), many=True).data)
+
+    @extend_schema(request=DocumentInputSerializer, responses=DocumentOutput(many=True))
+    @action(detail=True, methods=["get", "post"])
+    def documents(self, request, pk=None):
+        customer = self.get_customer()
+        if request.method == "POST":
+            data = DocumentInputSerializer(data=request.data)
+            data.is_valid(raise_exception=True)
+            document = services.identity_document_add(
+                actor=request.user, customer=customer, **data.validated_data
+            )
+            return Response(DocumentOutput(document).data, status=status.HTTP_201_CREATED)
+        queryset = customer.identity_documents.select_related("verified_by")
+        return Response(DocumentOutput(queryset, many=True).data)
+
+    @extend_schema(request=ConsentRecordInput, responses=ConsentOutput(many=True))
+    @action(detail=True, methods=["get", "post"])
+    def consents(self, request, pk=None):
+        customer = self.get_customer()
+        if request.method == "POST":
+            data = ConsentRecordInput(data=request.data)
+            data.is_valid(raise_exception=True)
+            values = dict(data.validated_data)
+            guardian_id = values.pop("guardian")
+            guardian = (
+                get_object_or_404(Contact, pk=guardian_id, customer=customer)
+                if guardian_id
+                else None
+            )
+            consent = services.consent_record(
+                actor=request.user, customer=customer, guardian=guardian, **values
+            )
+            return Response(ConsentOutput(consent).data, status=status.HTTP_201_CREATED)
+        queryset = customer.consents.select_related("recorded_by")
+        return Response(ConsentOutput(queryset, many=True).data)
+
+    @extend_schema(request=ReasonInput, responses=ConsentOutput)
+    @action(detail=True, methods=["post"], url_path=r"consents/(?P<consent_id>\d+)/withdraw")
+    def withdraw_consent(self, request, pk=None, consent_id=None):
+        customer = self.get_customer()
+        consent = get_object_or_404(Consent, pk=consent_id, customer=customer)
+        data = ReasonInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        consent = services.consent_withdraw(
+            actor=request.user, consent=consent, reason=data.validated_data["reason"]
+        )
+        return Response(ConsentOutput(consent).data)
+
+    @extend_schema(request=InteractionInput, responses=InteractionOutput(many=True))
+    @action(detail=True, methods=["get", "post"])
+    def interactions(self, request, pk=None):
+        customer = self.get_customer()
+        if request.method == "POST":
+            data = InteractionInput(data=request.data)
+            data.is_valid(raise_exception=True)
+            interaction = services.interaction_log(
+                actor=request.user, customer=customer, **data.validated_data
+            )
+            return Response(InteractionOutput(interaction).data, status=status.HTTP_201_CREATED)
+        queryset = customer.interactions.select_related("user")
+        page = self.paginate_queryset(queryset)
+        return self.get_paginated_response(InteractionOutput(page, many=True).data)
+
+    @extend_schema(request=StageMoveInput, responses=StageMoveOutput(many=True))
+    @action(detail=True, methods=["get", "post"])
+    def stages(self, request, pk=None):
+        customer = self.get_customer()
+        if request.method == "POST":
+            data = StageMoveInput(data=request.data)
+            data.is_valid(raise_exception=True)
+            move = services.stage_move(
+                actor=request.user, customer_id=customer.pk, **data.validated_data
+            )
+            return Response(StageMoveOutput(move).data, status=status.HTTP_201_CREATED)
+        queryset = customer.stage_moves.select_related(
+            "from_stage", "to_stage", "responsible", "moved_by"
+        )
+        return Response(StageMoveOutput(queryset, many=True).data)
+
+    @extend_schema(request=GrantInput, responses=None)
+    @action(detail=True, methods=["post"])
+    def grant(self, request, pk=None):
+        """Let another user see this customer (e.g. service staff on a complaint)."""
+        customer = self.get_customer()
+        data = GrantInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        services.customer_access_grant(actor=request.user, customer=customer, **data.validated_data)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    def get_permissions(self):
+        # Actions on one card are authorised by the service (and 404 for invisible cards);
+        # the role still needs to read customers at all.
+        if self.action not in ("list", "retrieve", "create", "partial_update", "update"):
+            return [IsAuthenticated(), _CanViewCustomers()]
+        return super().get_permissions()
+
+
+class _CanViewCustomers(IsAuthenticated):
+    def has_permission(self, request, view):
+        return super().has_permission(request, view) and request.user.has_perm(perms.VIEW)
+
+
+class MergeInput(serializers.Serializer):
+    survivor = serializers.IntegerField()
+    duplicate = serializers.IntegerField()
+    reason = serializers.CharField(max_length=300)
+
+
+class CustomerMergeApi(APIView):
+    """Merge a duplicate card into the surviving card (managers)."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(request=MergeInput, responses=dict)
+    def post(self, request):
+        require(request.user, perms.MERGE)
+        data = MergeInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        moved = services.customer_merge(
+            actor=request.user,
+            survivor_id=data.validated_data["survivor"],
+            duplicate_id=data.validated_data["duplicate"],
+            reason=data.validated_data["reason"],
+        )
+        return Response({"survivor": data.validated_data["survivor"], "moved": moved})
+
+
+# --- visit plan -------------------------------------------------------------------------------------
+
+
+class VisitPlanOutput(ModelSerializer):
+    customer = serializers.CharField(source="customer.code")
+    customer_id = serializers.IntegerField()
+
+    class Meta:
+        model = VisitPlanEntry
+        fields = [
+            "id",
+            "customer",
+            "customer_id",
+            "status",
+            "fruitless_visits",
+            "next_visit_on",
+            "removed_reason",
+            "removed_at",
+        ]
+
+
+class VisitPlanAddInput(serializers.Serializer):
+    customer = serializers.IntegerField()
+    next_visit_on = serializers.DateField(required=False, allow_null=True, default=None)
+
+
+class VisitRecordInput(serializers.Serializer):
+    outcome = serializers.ChoiceField(choices=Interaction.Outcome.choices)
+    summary = serializers.CharField(required=False, allow_blank=True, default="")
+    next_visit_on = serializers.DateField(required=False, allow_null=True, default=None)
+
+
+class VisitPlanViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
+    """The signed-in rep's visit plan."""
+
+    permission_classes = [IsAuthenticated, ModelPermissions]
+    serializer_class = VisitPlanOutput
+    queryset = VisitPlanEntry.objects.none()
+
+    def get_queryset(self):
+        return selectors.visit_plan_for(self.request.user)
+
+    @extend_schema(request=VisitPlanAddInput, responses={201: VisitPlanOutput})
+    @idempotent
+    def create(self, request):
+        data = VisitPlanAddInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        customer = perms.access_customer(request.user, data.validated_data["customer"])
+        entry = services.visit_plan_add(
+            actor=request.user,
+            customer=customer,
+            next_visit_on=data.validated_data["next_visit_on"],
+        )
+        return Response(VisitPlanOutput(entry).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=VisitRecordInput, responses=VisitPlanOutput)
+    @action(detail=True, methods=["post"])
+    def record(self, request, pk=None):
+        """Record a visit's result; the answer says whether the prospect left the plan."""
+        require(request.user, "customers.change_visitplanentry")
+        data = VisitRecordInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        entry, _interaction = services.visit_record(
+            actor=request.user, entry_id=pk, **data.validated_data
+        )
+        return Response(VisitPlanOutput(entry).data)
+
+
+# --- reference data --------------------------------------------------------------------------------
+
+
+class ReferenceOutput(serializers.Serializer):
+    id = serializers.IntegerField(read_only=True)
+    code = serializers.CharField(read_only=True)
+    name = serializers.CharField(read_only=True)
+    name_zh = serializers.CharField(read_only=True)
+    is_active = serializers.BooleanField(read_only=True)
+
+
+class _ReferenceViewSet(viewsets.ReadOnlyModelViewSet):
+    permission_classes = [IsAuthenticated, ModelPermissions]
+    serializer_class = ReferenceOutput
+    pagination_class = None
+
+
+class BusinessTypeViewSet(_ReferenceViewSet):
+    """Business types (业种); admins edit them in the admin site."""
+
+    queryset = BusinessType.objects.order_by("name")
+
+
+class TierViewSet(_ReferenceViewSet):
+    queryset = Tier.objects.order_by("rank")
+
+
+class ServiceStageViewSet(_ReferenceViewSet):
+    queryset = ServiceStage.objects.order_by("order")

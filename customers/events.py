@@ -1,0 +1,24 @@
+"""Audit event types of the customers app."""
+
+from django.utils.translation import gettext_lazy as _
+
+from audit.events import register
+
+CUSTOMER_CREATED = register("customers.created", _("Customer created"))
+CUSTOMER_UPDATED = register("customers.updated", _("Customer changed"))
+CUSTOMER_VIEWED = register("customers.viewed", _("Customer card viewed"))
+CUSTOMER_REVEALED = register("customers.revealed", _("Personal data revealed"))
+CUSTOMER_REVERIFIED = register("customers.reverified", _("Customer re-verified"))
+CUSTOMER_MERGED = register("customers.merged", _("Customers merged"))
+CUSTOMER_ACCESS_GRANTED = register("customers.access_granted", _("Access to a customer granted"))
+CUSTOMERS_EXPORTED = register("customers.exported", _("Customers exported"))
+CUSTOMERS_IMPORTED = register("customers.imported", _("Customers imported"))
+CONTACT_SAVED = register("customers.contact_saved", _("Contact saved"))
+DOCUMENT_SAVED = register("customers.document_saved", _("Identity document saved"))
+CONSENT_RECORDED = register("customers.consent_recorded", _("Consent recorded"))
+CONSENT_WITHDRAWN = register("customers.consent_withdrawn", _("Consent withdrawn"))
+INTERACTION_LOGGED = register("customers.interaction_logged", _("Interaction logged"))
+STAGE_MOVED = register("customers.stage_moved", _("Service stage changed"))
+VISIT_RECORDED = register("customers.visit_recorded", _("Visit recorded"))
+VISIT_PLAN_REMOVED = register("customers.visit_plan_removed", _("Prospect left the visit plan"))
+CAMPAIGN_SENT = register("customers.campaign_sent", _("Campaign sent"))

@@ -1,0 +1,262 @@
+"""Forms of the customer pages. They validate input only; services do the writing."""
+
+from __future__ import annotations
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from crm.models import User
+from customers.models import (
+    BusinessType,
+    Consent,
+    Customer,
+    IdentityDocument,
+    Interaction,
+    ServiceStage,
+    Tier,
+)
+from customers.services.cards import PERSONAL_FIELDS
+
+DATE = forms.DateInput(attrs={"type": "date"})
+
+
+class BootstrapMixin:
+    """Bootstrap 5 classes on every widget."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for field in self.fields.values():
+            widget = field.widget
+            if isinstance(widget, forms.CheckboxInput):
+                widget.attrs.setdefault("class", "form-check-input")
+            elif isinstance(widget, forms.Select | forms.SelectMultiple):
+                widget.attrs.setdefault("class", "form-select")
+            else:
+                widget.attrs.setdefault("class", "form-control")
+
+
+class CardFieldsForm(BootstrapMixin, forms.Form):
+    kind = forms.ChoiceField(label=_("Kind"), choices=Customer.Kind.choices)
+    name = forms.CharField(label=_("Name"), max_length=200)
+    business_type = forms.ModelChoiceField(
+        label=_("Business type"), queryset=BusinessType.objects.filter(is_active=True)
+    )
+    tier = forms.ModelChoiceField(
+        label=_("Tier"), queryset=Tier.objects.filter(is_active=True), required=False
+    )
+    phone = forms.CharField(label=_("Phone"), max_length=30, required=False)
+    email = forms.EmailField(label=_("E-mail"), required=False)
+    address = forms.CharField(label=_("Address"), max_length=300, required=False)
+    birth_date = forms.DateField(label=_("Birth date"), required=False, widget=DATE)
+    headquarters_address = forms.CharField(
+        label=_("Headquarters address"), max_length=300, required=False
+    )
+    trading_address = forms.CharField(label=_("Trading address"), max_length=300, required=False)
+    mailing_address = forms.CharField(label=_("Mailing address"), max_length=300, required=False)
+    managers = forms.CharField(
+        label=_("Managers"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+    website = forms.URLField(label=_("Website"), required=False, assume_scheme="https")
+    founded_on = forms.DateField(label=_("Date founded"), required=False, widget=DATE)
+    registered_capital = forms.DecimalField(
+        label=_("Registered capital"), required=False, max_digits=16, decimal_places=2
+    )
+    employees = forms.IntegerField(label=_("Employees"), required=False, min_value=0)
+    equipment_summary = forms.CharField(
+        label=_("Equipment"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+    real_estate_summary = forms.CharField(
+        label=_("Real estate"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+    management_age_structure = forms.CharField(
+        label=_("Age structure of management"), max_length=200, required=False
+    )
+    requested_credit_limit = forms.DecimalField(
+        label=_("Requested credit limit"), required=False, max_digits=16, decimal_places=2
+    )
+
+    ORGANISATION_ONLY = (
+        "headquarters_address",
+        "trading_address",
+        "mailing_address",
+        "managers",
+        "website",
+        "founded_on",
+        "registered_capital",
+        "employees",
+        "equipment_summary",
+        "real_estate_summary",
+        "management_age_structure",
+        "requested_credit_limit",
+    )
+
+
+class CustomerCreateForm(CardFieldsForm):
+    owner = forms.ModelChoiceField(
+        label=_("Owner"),
+        queryset=User.objects.filter(is_active=True).order_by("username"),
+        required=False,
+        help_text=_("Empty: you. Managers may choose a member of their team."),
+    )
+    document_type = forms.ChoiceField(
+        label=_("Identity document"),
+        choices=[("", "—"), *IdentityDocument.Type.choices],
+        required=False,
+    )
+    document_number = forms.CharField(label=_("Document number"), max_length=40, required=False)
+    guardian_name = forms.CharField(label=_("Guardian's name"), max_length=100, required=False)
+    guardian_phone = forms.CharField(label=_("Guardian's phone"), max_length=30, required=False)
+    guardian_consent = forms.BooleanField(
+        label=_("The guardian consents to the processing of the minor's data"), required=False
+    )
+    marketing_consent = forms.BooleanField(
+        label=_("The customer consents to marketing messages"), required=False
+    )
+
+    def clean(self):
+        cleaned = super().clean()
+        if bool(cleaned.get("document_type")) != bool(cleaned.get("document_number")):
+            self.add_error("document_number", _("Give both the document type and its number."))
+        return cleaned
+
+
+class CustomerEditForm(CardFieldsForm):
+    """Personal fields start empty (the card shows them masked); empty means unchanged."""
+
+    version = forms.IntegerField(widget=forms.HiddenInput)
+    reason = forms.CharField(label=_("Reason for the change"), max_length=200, required=False)
+
+    def __init__(self, *args, customer: Customer, **kwargs):
+        initial = {
+            "kind": customer.kind,
+            "business_type": customer.business_type_id,
+            "tier": customer.tier_id,
+            "version": customer.version,
+            **{f: getattr(customer, f) for f in self.ORGANISATION_ONLY if f not in PERSONAL_FIELDS},
+        }
+        super().__init__(*args, initial=initial, **kwargs)
+        from customers.selectors import masked
+
+        self.fields["name"].required = False
+        for name in PERSONAL_FIELDS:
+            if name in self.fields:
+                shown = masked(customer, name)
+                self.fields[name].widget.attrs["placeholder"] = shown or _("(empty)")
+        self.customer = customer
+
+    def changes(self) -> dict:
+        changes = {}
+        for name, value in self.cleaned_data.items():
+            if name in ("version", "reason"):
+                continue
+            if name in PERSONAL_FIELDS:
+                if value not in (None, ""):
+                    changes[name] = value
+            elif name in self.changed_data:
+                changes[name] = (
+                    value
+                    if value is not None
+                    else (
+                        ""
+                        if name
+                        in (
+                            "website",
+                            "equipment_summary",
+                            "real_estate_summary",
+                            "management_age_structure",
+                        )
+                        else None
+                    )
+                )
+        return changes
+
+
+class ContactForm(BootstrapMixin, forms.Form):
+    name = forms.CharField(label=_("Name"), max_length=100)
+    phone = forms.CharField(label=_("Phone"), max_length=30, required=False)
+    email = forms.EmailField(label=_("E-mail"), required=False)
+    role = forms.CharField(label=_("Role"), max_length=100, required=False)
+    is_primary = forms.BooleanField(label=_("Primary contact"), required=False)
+    is_guardian = forms.BooleanField(label=_("Guardian"), required=False)
+
+
+class DocumentForm(BootstrapMixin, forms.Form):
+    doc_type = forms.ChoiceField(label=_("Document type"), choices=IdentityDocument.Type.choices)
+    number = forms.CharField(label=_("Number"), max_length=40)
+    verification_method = forms.ChoiceField(
+        label=_("Verified by"),
+        choices=[("", "—"), *IdentityDocument.Method.choices],
+        required=False,
+    )
+    verified_at = forms.DateField(label=_("Verified on"), required=False, widget=DATE)
+    expires_on = forms.DateField(label=_("Expires on"), required=False, widget=DATE)
+
+
+class ConsentForm(BootstrapMixin, forms.Form):
+    purpose = forms.ChoiceField(label=_("Purpose"), choices=Consent.Purpose.choices)
+    channel = forms.ChoiceField(label=_("Channel"), choices=Consent.Channel.choices)
+    scope = forms.CharField(label=_("Scope"), max_length=300, required=False)
+    policy_version = forms.CharField(label=_("Policy version"), max_length=50, required=False)
+    guardian = forms.ModelChoiceField(label=_("Given by guardian"), queryset=None, required=False)
+
+    def __init__(self, *args, customer: Customer, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["guardian"].queryset = customer.contacts.filter(is_guardian=True)
+
+
+class InteractionForm(BootstrapMixin, forms.Form):
+    kind = forms.ChoiceField(label=_("Kind"), choices=Interaction.Kind.choices)
+    summary = forms.CharField(
+        label=_("Summary"), required=False, widget=forms.Textarea(attrs={"rows": 3})
+    )
+    outcome = forms.ChoiceField(
+        label=_("Outcome"), choices=[("", "—"), *Interaction.Outcome.choices], required=False
+    )
+    next_follow_up = forms.DateField(label=_("Next follow-up"), required=False, widget=DATE)
+
+
+class StageMoveForm(BootstrapMixin, forms.Form):
+    to_stage = forms.ModelChoiceField(
+        label=_("New stage"), queryset=ServiceStage.objects.filter(is_active=True)
+    )
+    responsible = forms.ModelChoiceField(
+        label=_("Responsible"), queryset=User.objects.filter(is_active=True).order_by("username")
+    )
+    note = forms.CharField(label=_("Note"), max_length=300, required=False)
+
+
+REVEALABLE = [
+    ("name", _("Name")),
+    ("phone", _("Phone")),
+    ("email", _("E-mail")),
+    ("address", _("Address")),
+    ("birth_date", _("Birth date")),
+    ("identity_documents", _("Identity documents")),
+    ("contacts", _("Contacts")),
+    ("attributes", _("Custom attributes")),
+]
+
+
+class RevealForm(BootstrapMixin, forms.Form):
+    fields_ = forms.MultipleChoiceField(
+        label=_("Show in clear"), choices=REVEALABLE, widget=forms.CheckboxSelectMultiple
+    )
+    reason = forms.CharField(label=_("Why do you need it?"), max_length=300)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["fields_"].widget.attrs["class"] = "form-check-input"
+
+
+class VisitRecordForm(BootstrapMixin, forms.Form):
+    outcome = forms.ChoiceField(label=_("Result"), choices=Interaction.Outcome.choices)
+    summary = forms.CharField(
+        label=_("Summary"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+    next_visit_on = forms.DateField(label=_("Next visit"), required=False, widget=DATE)
+
+
+class MergeForm(BootstrapMixin, forms.Form):
+    survivor = forms.CharField(label=_("Card that stays (customer code)"), max_length=20)
+    duplicate = forms.CharField(label=_("Duplicate card (customer code)"), max_length=20)
+    reason = forms.CharField(label=_("Reason"), max_length=300)

@@ -1,0 +1,1 @@
+"""Demo customers (added to manage.py seed_demo)."""

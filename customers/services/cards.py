@@ -1,0 +1,658 @@
+"""The customer card: create, change (with a version), reveal, re-verify, grant access."""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from audit.services import record_event
+from crm import encryption
+from crm.blind_index import bigram_tokens, blind_index
+from crm.exceptions import ConflictError
+from crm.models import Counter, Team, User
+from customers import events
+from customers import permissions as perms
+from customers.models import (
+    BusinessType,
+    Consent,
+    Contact,
+    CustomAttribute,
+    CustomAttributeValue,
+    Customer,
+    CustomerNameToken,
+    CustomerUserObjectPermission,
+    IdentityDocument,
+    ServiceStage,
+    StageMove,
+    Tier,
+)
+from customers.validators import (
+    normalise_mainland_mobile,
+    normalise_resident_id,
+    normalise_social_credit_code,
+    validate_mainland_mobile,
+    validate_passport,
+    validate_resident_id,
+    validate_social_credit_code,
+)
+
+# Personal fields of the card that a caller may set and reveal.
+PERSONAL_FIELDS = (
+    "name",
+    "phone",
+    "email",
+    "address",
+    "birth_date",
+    "headquarters_address",
+    "trading_address",
+    "mailing_address",
+    "managers",
+)
+PLAIN_FIELDS = (
+    "website",
+    "founded_on",
+    "registered_capital",
+    "employees",
+    "equipment_summary",
+    "real_estate_summary",
+    "management_age_structure",
+    "requested_credit_limit",
+)
+REFERENCE_FIELDS = ("business_type", "tier")
+EDITABLE_FIELDS = (*PERSONAL_FIELDS, *PLAIN_FIELDS, *REFERENCE_FIELDS, "kind")
+DEFAULT_REVERIFICATION_DAYS = 365
+
+
+class DuplicateCustomer(ValidationError):
+    """The phone, ID number or social credit code already belongs to a customer.
+
+    The message links to the existing card only when the user may see it; otherwise it
+    says only that another team holds the customer (nothing about who or where).
+    """
+
+    def __init__(self, field: str, existing: Customer, user):
+        self.existing = existing
+        self.visible = perms.can_see(user, existing)
+        if self.visible:
+            message = _(
+                "This customer already exists: %(code)s. Open the existing card instead "
+                "of creating a new one."
+            ) % {"code": existing.code}
+            self.url = reverse("customers:detail", args=[existing.pk])
+        else:
+            message = _("This customer is already held by another team.")
+            self.url = None
+        super().__init__({field: [message]})
+
+
+# --- validation helpers ----------------------------------------------------------------
+
+
+def clean_phone(value: str, field: str = "phone") -> str:
+    """Mainland mobiles are checked strictly; landlines need an area code."""
+    text = (value or "").strip()
+    if not text:
+        return ""
+    digits = "".join(ch for ch in text if ch.isdigit())
+    if text.startswith("+") and not text.startswith("+86"):
+        if 8 <= len(digits) <= 15:
+            return text
+    elif digits.startswith("0") and 10 <= len(digits) <= 12:
+        return text
+    else:
+        try:
+            validate_mainland_mobile(text)
+        except ValidationError as exc:
+            raise ValidationError({field: exc.messages}) from exc
+        return normalise_mainland_mobile(text)
+    raise ValidationError(
+        {
+            field: [
+                _(
+                    "Enter a mainland mobile number (11 digits starting 13–19), a landline "
+                    "with its area code, or an international number starting with +."
+                )
+            ]
+        }
+    )
+
+
+def clean_document_number(doc_type: str, number: str, field: str = "number") -> str:
+    number = (number or "").strip()
+    if not number:
+        raise ValidationError({field: [_("Enter the document number.")]})
+    validators = {
+        IdentityDocument.Type.RESIDENT_ID: (validate_resident_id, normalise_resident_id),
+        IdentityDocument.Type.SOCIAL_CREDIT_CODE: (
+            validate_social_credit_code,
+            normalise_social_credit_code,
+        ),
+        IdentityDocument.Type.BUSINESS_LICENCE: (
+            validate_social_credit_code,
+            normalise_social_credit_code,
+        ),
+        IdentityDocument.Type.PASSPORT: (validate_passport, lambda v: v.strip().upper()),
+    }
+    if doc_type in validators:
+        validate, normalise = validators[doc_type]
+        try:
+            validate(number)
+        except ValidationError as exc:
+            raise ValidationError({field: exc.messages}) from exc
+        return normalise(number)
+    return number.upper()
+
+
+def document_index(number: str) -> str:
+    return blind_index("id_number", number)
+
+
+def _find_duplicate(
+    *, phone: str = "", numbers: tuple[str, ...] = (), exclude_pk=None
+) -> tuple[str, Customer] | None:
+    live = Customer.objects.exclude(status=Customer.Status.MERGED)
+    if exclude_pk:
+        live = live.exclude(pk=exclude_pk)
+    if phone:
+        match = live.filter(phone_index=blind_index("phone", phone)).first()
+        if match:
+            return "phone", match
+    for number in numbers:
+        document = (
+            IdentityDocument.objects.filter(number_index=document_index(number))
+            .exclude(customer__status=Customer.Status.MERGED)
+            .exclude(customer_id=exclude_pk)
+            .select_related("customer")
+            .first()
+        )
+        if document:
+            return "identity_documents", document.customer
+    return None
+
+
+def check_duplicates(*, user, phone="", numbers=(), exclude_pk=None) -> None:
+    found = _find_duplicate(phone=phone, numbers=tuple(numbers), exclude_pk=exclude_pk)
+    if found:
+        raise DuplicateCustomer(found[0], found[1], user)
+
+
+def _set_search_indexes(customer: Customer) -> None:
+    customer.phone_index = blind_index("phone", customer.phone or "")
+    customer.email_index = blind_index("email", customer.email or "")
+
+
+def _replace_name_tokens(customer: Customer) -> None:
+    CustomerNameToken.objects.filter(customer=customer).delete()
+    CustomerNameToken.objects.bulk_create(
+        [CustomerNameToken(customer=customer, token=t) for t in bigram_tokens(customer.name)]
+    )
+
+
+def _reverification_due(tier: Tier | None, start: datetime.date) -> datetime.date:
+    days = tier.reverification_days if tier else DEFAULT_REVERIFICATION_DAYS
+    return start + datetime.timedelta(days=days)
+
+
+def _save(instance, actor, reason: str = "", **kwargs):
+    """Save with the acting user and reason recorded in history."""
+    instance._history_user = actor
+    if reason:
+        instance._change_reason = reason
+    instance.save(**kwargs)
+    return instance
+
+
+def _check_owner(actor: User, owner: User, team: Team | None) -> None:
+    """A rep owns what they create; managers assign within their team; the GM anywhere."""
+    if owner.pk == actor.pk or actor.has_perm(perms.VIEW_ALL):
+        return
+    if team is not None and team.manager_id == actor.pk:
+        return
+    raise PermissionDenied(_("You may only assign customers to members of your own team."))
+
+
+# --- create ----------------------------------------------------------------------------
+
+
+@dataclass
+class DocumentInput:
+    doc_type: str
+    number: str
+    verification_method: str = ""
+    verified_at: datetime.date | None = None
+    expires_on: datetime.date | None = None
+
+
+@dataclass
+class ContactInput:
+    name: str
+    phone: str = ""
+    email: str = ""
+    role: str = ""
+    is_primary: bool = False
+    is_guardian: bool = False
+
+
+@dataclass
+class ConsentInput:
+    purpose: str
+    channel: str
+    policy_version: str
+    scope: str = ""
+    given_by_guardian: bool = False
+
+
+def _validate_card(kind: str, values: dict) -> dict:
+    errors: dict[str, list[str]] = {}
+    if kind not in Customer.Kind.values:
+        errors["kind"] = [_("Choose organisation or individual.")]
+    if not (values.get("name") or "").strip():
+        errors["name"] = [_("This field is required.")]
+    if values.get("phone"):
+        try:
+            values["phone"] = clean_phone(values["phone"])
+        except ValidationError as exc:
+            errors.update(exc.message_dict)
+    if values.get("email"):
+        from django.core.validators import validate_email
+
+        try:
+            validate_email(values["email"].strip())
+            values["email"] = values["email"].strip()
+        except ValidationError:
+            errors["email"] = [_("Enter a valid e-mail address.")]
+    birth_date = values.get("birth_date")
+    if birth_date and birth_date > timezone.localdate():
+        errors["birth_date"] = [_("The birth date is in the future.")]
+    if errors:
+        raise ValidationError(errors)
+    values["name"] = values["name"].strip()
+    return values
+
+
+def _is_minor(birth_date) -> bool:
+    if not birth_date:
+        return False
+    probe = Customer(kind=Customer.Kind.INDIVIDUAL, birth_date=birth_date)
+    return probe.is_minor
+
+
+@transaction.atomic
+def customer_create(
+    *,
+    actor: User,
+    kind: str,
+    name: str,
+    business_type: BusinessType,
+    owner: User | None = None,
+    tier: Tier | None = None,
+    documents: list[DocumentInput] = (),
+    contacts: list[ContactInput] = (),
+    consents: list[ConsentInput] = (),
+    attributes: dict[str, object] | None = None,
+    code: str = "",
+    status: str = Customer.Status.PROSPECT,
+    audit: bool = True,
+    **card_fields,
+) -> Customer:
+    """Create a customer card with its identity documents, contacts and consents.
+
+    Refuses a duplicate phone, ID number or social credit code (``DuplicateCustomer``).
+    A minor needs a guardian among the contacts and a guardian's consent.
+    """
+    if not actor.has_perm("customers.add_customer"):
+        raise PermissionDenied(_("You are not allowed to create customers."))
+    unknown = set(card_fields) - set(PERSONAL_FIELDS) - set(PLAIN_FIELDS)
+    if unknown:
+        raise ValidationError({field: [_("Unknown field.")] for field in unknown})
+    owner = owner or actor
+    team = owner.team
+    _check_owner(actor, owner, team)
+    errors: dict[str, list[str]] = {}
+    try:
+        values = _validate_card(kind, {"name": name, **card_fields})
+    except ValidationError as exc:
+        errors.update(exc.message_dict)
+        values = {"name": name, **card_fields}
+
+    cleaned_documents = []
+    for i, document in enumerate(documents):
+        try:
+            number = clean_document_number(document.doc_type, document.number)
+        except ValidationError as exc:
+            errors[f"documents[{i}].number"] = exc.message_dict.get("number", exc.messages)
+            continue
+        cleaned_documents.append((document, number))
+    cleaned_contacts = []
+    for i, contact in enumerate(contacts):
+        if not contact.name.strip():
+            errors[f"contacts[{i}].name"] = [_("This field is required.")]
+        try:
+            phone = clean_phone(contact.phone, f"contacts[{i}].phone")
+        except ValidationError as exc:
+            errors.update(exc.message_dict)
+            continue
+        cleaned_contacts.append((contact, phone))
+    if kind == Customer.Kind.INDIVIDUAL and _is_minor(values.get("birth_date")):
+        if not any(c.is_guardian for c in contacts):
+            errors["contacts"] = [_("A minor's card needs a guardian among the contacts.")]
+        if not any(c.purpose == Consent.Purpose.MINOR and c.given_by_guardian for c in consents):
+            errors["consents"] = [_("A minor's data needs the guardian's consent.")]
+    if errors:
+        raise ValidationError(errors)
+    check_duplicates(
+        user=actor, phone=values.get("phone", ""), numbers=[n for _d, n in cleaned_documents]
+    )
+    seen = set()
+    for _doc, number in cleaned_documents:
+        if number in seen:
+            raise ValidationError({"documents": [_("The same document is listed twice.")]})
+        seen.add(number)
+
+    today = timezone.localdate()
+    first_stage = ServiceStage.objects.filter(is_active=True).order_by("order").first()
+    customer = Customer(
+        code=code or f"C{Counter.next_value('customer'):07d}",
+        kind=kind,
+        status=status,
+        owner=owner,
+        team=team,
+        business_type=business_type,
+        tier=tier,
+        stage=first_stage,
+        stage_owner=owner if first_stage else None,
+        data_key_id=encryption.data_key_create(),
+        reverification_due=_reverification_due(tier, today),
+        **values,
+    )
+    _set_search_indexes(customer)
+    customer.full_clean(exclude=["data_key_id", "code"] if not code else ["data_key_id"])
+    _save(customer, actor)
+    _replace_name_tokens(customer)
+
+    for document, number in cleaned_documents:
+        _save(
+            IdentityDocument(
+                customer=customer,
+                data_key_id=customer.data_key_id,
+                doc_type=document.doc_type,
+                number=number,
+                number_index=document_index(number),
+                verification_method=document.verification_method,
+                verified_by=actor if document.verified_at else None,
+                verified_at=document.verified_at,
+                expires_on=document.expires_on,
+                reverify_due=document.expires_on,
+            ),
+            actor,
+        )
+    guardian = None
+    for contact, phone in cleaned_contacts:
+        saved = _save(
+            Contact(
+                customer=customer,
+                data_key_id=customer.data_key_id,
+                name=contact.name.strip(),
+                phone=phone,
+                email=contact.email.strip(),
+                role=contact.role,
+                is_primary=contact.is_primary,
+                is_guardian=contact.is_guardian,
+                phone_index=blind_index("phone", phone),
+                email_index=blind_index("email", contact.email),
+            ),
+            actor,
+        )
+        if contact.is_guardian and guardian is None:
+            guardian = saved
+    for consent in consents:
+        _save(
+            Consent(
+                customer=customer,
+                data_key_id=customer.data_key_id,
+                purpose=consent.purpose,
+                channel=consent.channel,
+                policy_version=consent.policy_version,
+                scope=consent.scope,
+                guardian=guardian if consent.given_by_guardian else None,
+                recorded_by=actor,
+            ),
+            actor,
+        )
+    if first_stage:
+        _save(
+            StageMove(
+                customer=customer,
+                data_key_id=customer.data_key_id,
+                to_stage=first_stage,
+                responsible=owner,
+                moved_by=actor,
+            ),
+            actor,
+        )
+    if attributes:
+        attribute_values_set(actor=actor, customer=customer, values=attributes, check=False)
+    if audit:
+        record_event(
+            action=events.CUSTOMER_CREATED,
+            actor=actor,
+            obj=customer,
+            data={
+                "documents": len(cleaned_documents),
+                "contacts": len(cleaned_contacts),
+                "consents": len(consents),
+            },
+        )
+    return customer
+
+
+# --- change ----------------------------------------------------------------------------
+
+
+@transaction.atomic
+def customer_update(
+    *, actor: User, customer_id: int, version: int, changes: dict, reason: str = ""
+) -> Customer:
+    """Change card fields. A stale ``version`` raises ``ConflictError`` and changes nothing."""
+    perms.access_customer(actor, customer_id, action="change")
+    customer = Customer.objects.select_for_update().get(pk=customer_id)
+    if int(version) != customer.version:
+        raise ConflictError()
+    unknown = set(changes) - set(EDITABLE_FIELDS) - {"owner", "status"}
+    if unknown:
+        raise ValidationError(
+            {field: [_("This field cannot be changed here.")] for field in unknown}
+        )
+    changed = [f for f, v in changes.items() if getattr(customer, f) != v]
+    if not changed:
+        return customer
+    if "owner" in changes:
+        owner = changes["owner"]
+        _check_owner(actor, owner, owner.team)
+        customer.team = owner.team
+    merged = {f: getattr(customer, f) for f in PERSONAL_FIELDS}
+    merged.update({f: v for f, v in changes.items() if f in PERSONAL_FIELDS})
+    values = _validate_card(changes.get("kind", customer.kind), merged)
+    if "phone" in changed and values.get("phone"):
+        check_duplicates(user=actor, phone=values["phone"], exclude_pk=customer.pk)
+    for field in changed:
+        setattr(customer, field, values.get(field, changes[field]))
+    if "tier" in changed:
+        customer.reverification_due = _reverification_due(
+            customer.tier, (customer.reverified_at or timezone.now()).date()
+        )
+    _set_search_indexes(customer)
+    customer.version += 1
+    customer.full_clean(exclude=["data_key_id"])
+    _save(customer, actor, reason)
+    if "name" in changed:
+        _replace_name_tokens(customer)
+    record_event(
+        action=events.CUSTOMER_UPDATED,
+        actor=actor,
+        obj=customer,
+        reason=reason,
+        data={"fields": sorted(changed), "version": customer.version},
+    )
+    return customer
+
+
+# --- reveal, view, re-verify, grant -------------------------------------------------------
+
+
+def customer_reveal(*, actor: User, customer: Customer, fields: list[str], reason: str) -> dict:
+    """Clear values of the asked personal fields, for a user allowed to see them.
+
+    ``fields`` may name card fields, ``identity_documents`` and ``contacts``. The reason is
+    required and recorded with the field names (never the values) in the audit trail.
+    """
+    if not perms.can_reveal(actor, customer):
+        raise PermissionDenied(_("You are not allowed to see this customer's data in clear."))
+    reason = (reason or "").strip()
+    if len(reason) < 4:
+        raise ValidationError({"reason": [_("Say why you need to see the data in clear.")]})
+    allowed = {*PERSONAL_FIELDS, "identity_documents", "contacts", "attributes"}
+    unknown = set(fields) - allowed
+    if unknown or not fields:
+        raise ValidationError({"fields": [_("Choose among: %s.") % ", ".join(sorted(allowed))]})
+    clear: dict = {}
+    for field in fields:
+        if field == "identity_documents":
+            clear[field] = [
+                {"id": d.pk, "doc_type": d.doc_type, "number": d.number}
+                for d in customer.identity_documents.all()
+            ]
+        elif field == "contacts":
+            clear[field] = [
+                {"id": c.pk, "name": c.name, "phone": c.phone, "email": c.email}
+                for c in customer.contacts.all()
+            ]
+        elif field == "attributes":
+            clear[field] = {
+                v.attribute.code: v.display_value
+                for v in customer.attribute_values.select_related("attribute")
+            }
+        else:
+            value = getattr(customer, field)
+            clear[field] = value.isoformat() if isinstance(value, datetime.date) else value
+    record_event(
+        action=events.CUSTOMER_REVEALED,
+        actor=actor,
+        obj=customer,
+        reason=reason,
+        data={"fields": sorted(fields)},
+    )
+    return clear
+
+
+def customer_view_record(*, actor: User, customer: Customer) -> None:
+    """Record that the card was opened (DESIGN §3 "Access monitoring")."""
+    record_event(action=events.CUSTOMER_VIEWED, actor=actor, obj=customer)
+
+
+@transaction.atomic
+def customer_reverify(*, actor: User, customer_id: int, note: str = "") -> Customer:
+    """One action: the card was checked with the customer; stamp who and when."""
+    perms.access_customer(actor, customer_id, action="change")
+    customer = Customer.objects.select_for_update().select_related("tier").get(pk=customer_id)
+    now = timezone.now()
+    customer.reverified_at = now
+    customer.reverified_by = actor
+    customer.reverification_due = _reverification_due(customer.tier, timezone.localdate())
+    customer.version += 1
+    _save(customer, actor, note or "re-verified")
+    record_event(
+        action=events.CUSTOMER_REVERIFIED,
+        actor=actor,
+        obj=customer,
+        reason=note,
+        data={"due": customer.reverification_due.isoformat()},
+    )
+    return customer
+
+
+@transaction.atomic
+def customer_access_grant(*, actor: User, customer: Customer, user: User, reason: str) -> None:
+    """Let ``user`` see ``customer`` (e.g. service staff on a complaint)."""
+    if not perms.can_change(actor, customer):
+        raise PermissionDenied(_("You may not share this customer."))
+    from django.contrib.auth.models import Permission
+
+    permission = Permission.objects.get(
+        content_type__app_label="customers", codename="view_customer"
+    )
+    grant, created = CustomerUserObjectPermission.objects.get_or_create(
+        user=user, permission=permission, content_object=customer
+    )
+    if created:
+        record_event(
+            action=events.CUSTOMER_ACCESS_GRANTED,
+            actor=actor,
+            obj=customer,
+            reason=reason,
+            data={"user_id": user.pk},
+        )
+
+
+# --- custom attributes -------------------------------------------------------------------
+
+
+def attributes_for(customer: Customer):
+    from django.db.models import Q
+
+    return CustomAttribute.objects.filter(
+        Q(business_type__isnull=True) | Q(business_type_id=customer.business_type_id),
+        Q(customer_kind="") | Q(customer_kind=customer.kind),
+    )
+
+
+def _clean_attribute(attribute: CustomAttribute, raw) -> str:
+    text = "" if raw is None else str(raw).strip()
+    if not text:
+        if attribute.required:
+            raise ValidationError({attribute.code: [_("This field is required.")]})
+        return ""
+    if attribute.value_type == CustomAttribute.Type.NUMBER:
+        try:
+            float(text)
+        except ValueError as exc:
+            raise ValidationError({attribute.code: [_("Enter a number.")]}) from exc
+    elif attribute.value_type == CustomAttribute.Type.DATE:
+        try:
+            datetime.date.fromisoformat(text)
+        except ValueError as exc:
+            raise ValidationError({attribute.code: [_("Enter a date (YYYY-MM-DD).")]}) from exc
+    elif attribute.value_type == CustomAttribute.Type.CHOICE and text not in attribute.choices:
+        raise ValidationError(
+            {attribute.code: [_("Choose one of: %s.") % ", ".join(attribute.choices)]}
+        )
+    return text
+
+
+@transaction.atomic
+def attribute_values_set(
+    *, actor: User, customer: Customer, values: dict[str, object], check: bool = True
+) -> None:
+    """Set custom attribute values by code; personal ones are stored encrypted."""
+    if check:
+        perms.access_customer(actor, customer.pk, action="change")
+    available = {a.code: a for a in attributes_for(customer)}
+    unknown = set(values) - set(available)
+    if unknown:
+        raise ValidationError({code: [_("Unknown attribute.")] for code in unknown})
+    cleaned = {code: _clean_attribute(available[code], raw) for code, raw in values.items()}
+    existing = {v.attribute_id: v for v in customer.attribute_values.all()}
+    for code, text in cleaned.items():
+        attribute = available[code]
+        row = existing.get(attribute.pk) or CustomAttributeValue(
+            customer=customer, attribute=attribute, data_key_id=customer.data_key_id
+        )
+        row.value = "" if attribute.is_personal else text
+        row.secret_value = text if attribute.is_personal else ""
+        _save(row, actor)

@@ -1,0 +1,281 @@
+"""Customer card services: create, duplicates, versions, reveal, consent, stages, visits."""
+
+import datetime
+
+import pytest
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import connections
+from django.utils import timezone
+
+from audit.models import AuditEvent
+from crm import roles
+from crm.exceptions import ConflictError
+from crm.tests.factories import TeamFactory, UserFactory
+from customers import events, services
+from customers.models import (
+    Consent,
+    Customer,
+    IdentityDocument,
+    Interaction,
+    ServiceStage,
+    VisitPlanEntry,
+)
+from customers.synthetic import resident_id
+from customers.tests.factories import make_customer, manager_of, rep
+
+pytestmark = pytest.mark.django_db
+
+
+def test_create_encrypts_indexes_and_audits():
+    owner = rep(team=TeamFactory(name="North"))
+    customer = make_customer(owner, name="张明华", phone="13812345678", email="zm@example.com")
+    assert customer.code.startswith("C") and customer.team.name == "North"
+    assert customer.stage.code == "inquiry" and customer.stage_owner == owner
+    assert customer.reverification_due == timezone.localdate() + datetime.timedelta(days=365)
+    assert customer.name_tokens.count() == 2
+    event = AuditEvent.objects.get(action=events.CUSTOMER_CREATED)
+    assert event.object_id == str(customer.pk) and "张明华" not in str(event.data)
+    with connections["default"].cursor() as cursor:
+        cursor.execute("SELECT name, phone FROM customers_customer WHERE id = %s", [customer.pk])
+        name, phone = cursor.fetchone()
+    assert "张明华" not in name and "13812345678" not in phone
+
+
+def test_duplicate_phone_refused_with_link_when_visible():
+    owner = rep()
+    existing = make_customer(owner, phone="13812345678")
+    with pytest.raises(services.DuplicateCustomer) as error:
+        make_customer(owner, phone="138 1234 5678")
+    assert error.value.visible and existing.code in str(error.value.message_dict["phone"])
+    assert error.value.url.endswith(f"/{existing.pk}/")
+
+
+def test_duplicate_id_refused_without_leaking_when_not_visible():
+    number = resident_id()
+    existing = make_customer(
+        rep(team=TeamFactory(name="North")),
+        documents=[services.DocumentInput("resident_id", number)],
+    )
+    other = rep(team=TeamFactory(name="South"))
+    with pytest.raises(services.DuplicateCustomer) as error:
+        make_customer(other, documents=[services.DocumentInput("resident_id", number.lower())])
+    message = str(error.value.message_dict)
+    assert not error.value.visible and error.value.url is None
+    assert "already held by another team" in message and existing.code not in message
+
+
+def test_invalid_documents_and_phone_give_field_errors():
+    body = "11010519491231002"
+    with pytest.raises(ValidationError) as error:
+        make_customer(
+            phone="12812345678",
+            documents=[services.DocumentInput("resident_id", body + "1")],  # check is X
+        )
+    errors = error.value.message_dict
+    assert "phone" in errors and "documents[0].number" in errors
+    assert Customer.objects.count() == 0
+
+
+def test_minor_needs_guardian_and_guardian_consent():
+    child_born = timezone.localdate().replace(year=timezone.localdate().year - 10)
+    with pytest.raises(ValidationError) as error:
+        make_customer(birth_date=child_born)
+    assert {"contacts", "consents"} <= set(error.value.message_dict)
+    customer = make_customer(
+        birth_date=child_born,
+        contacts=[services.ContactInput(name="王芳", phone="13900000001", is_guardian=True)],
+        consents=[services.ConsentInput("minor", "paper", "2026-01", given_by_guardian=True)],
+    )
+    assert customer.is_minor
+    consent = customer.consents.get()
+    assert consent.guardian.is_guardian and consent.guardian.name == "王芳"
+
+
+def test_stale_version_conflicts_and_changes_nothing():
+    owner = rep()
+    customer = make_customer(owner, name="李雷")
+    services.customer_update(
+        actor=owner,
+        customer_id=customer.pk,
+        version=1,
+        changes={"address": "北京市海淀区中关村大街1号"},
+    )
+    with pytest.raises(ConflictError):
+        services.customer_update(
+            actor=owner, customer_id=customer.pk, version=1, changes={"name": "韩梅梅"}
+        )
+    fresh = Customer.objects.get(pk=customer.pk)
+    assert fresh.name == "李雷" and fresh.version == 2
+
+
+def test_update_recomputes_search_and_audits_field_names_only():
+    owner = rep()
+    customer = make_customer(owner, name="李雷")
+    services.customer_update(
+        actor=owner,
+        customer_id=customer.pk,
+        version=1,
+        changes={"name": "韩梅梅", "phone": "13700000000"},
+    )
+    event = AuditEvent.objects.get(action=events.CUSTOMER_UPDATED)
+    assert event.data["fields"] == ["name", "phone"] and "韩梅梅" not in str(event.data)
+    from customers.filters import search_customers
+
+    assert list(search_customers(Customer.objects.all(), "梅梅")) == [customer]
+    assert list(search_customers(Customer.objects.all(), "13700000000")) == [customer]
+    assert not search_customers(Customer.objects.all(), "李雷").exists()
+
+
+def test_reveal_returns_clear_values_and_records_reason():
+    owner = rep()
+    number = resident_id()
+    customer = make_customer(
+        owner,
+        name="张三",
+        phone="13812345678",
+        documents=[services.DocumentInput("resident_id", number)],
+    )
+    clear = services.customer_reveal(
+        actor=owner, customer=customer, fields=["phone", "identity_documents"], reason="call back"
+    )
+    assert clear["phone"] == "13812345678"
+    assert clear["identity_documents"][0]["number"] == number
+    event = AuditEvent.objects.get(action=events.CUSTOMER_REVEALED)
+    assert event.reason == "call back" and event.data == {"fields": ["identity_documents", "phone"]}
+    assert number not in str(event.data)
+
+
+def test_reveal_refused_without_reason_or_right():
+    owner = rep()
+    customer = make_customer(owner)
+    with pytest.raises(ValidationError):
+        services.customer_reveal(actor=owner, customer=customer, fields=["phone"], reason="")
+    service = UserFactory(role=roles.SERVICE_STAFF)
+    with pytest.raises(PermissionDenied):
+        services.customer_reveal(
+            actor=service, customer=customer, fields=["phone"], reason="curious"
+        )
+    assert not AuditEvent.objects.filter(action=events.CUSTOMER_REVEALED).exists()
+
+
+def test_reverify_stamps_who_and_when():
+    owner = rep()
+    customer = make_customer(owner)
+    Customer.objects.filter(pk=customer.pk).update(
+        reverification_due=timezone.localdate() - datetime.timedelta(days=1)
+    )
+    assert list(services.reverification_overdue()) == [customer]
+    done = services.customer_reverify(actor=owner, customer_id=customer.pk)
+    assert done.reverified_by == owner and done.reverified_at is not None
+    assert done.reverification_due == timezone.localdate() + datetime.timedelta(days=365)
+    assert not services.reverification_overdue().exists()
+
+
+def test_overdue_owners_get_a_digest_without_personal_data(mailoutbox):
+    owner = rep(email="rep@example.com")
+    customer = make_customer(owner, name="张三")
+    Customer.objects.filter(pk=customer.pk).update(
+        reverification_due=timezone.localdate() - datetime.timedelta(days=3)
+    )
+    result = services.reverification_notify_overdue()
+    assert result == {"overdue": 1, "owners_notified": 1}
+    assert customer.code in mailoutbox[0].body and "张三" not in mailoutbox[0].body
+
+
+def test_stage_moves_are_recorded_with_responsible():
+    owner = rep()
+    colleague = rep()
+    customer = make_customer(owner)
+    signed = ServiceStage.objects.get(code="signed")
+    services.stage_move(
+        actor=owner, customer_id=customer.pk, to_stage=signed, responsible=colleague
+    )
+    customer.refresh_from_db()
+    assert customer.stage == signed and customer.stage_owner == colleague
+    moves = list(customer.stage_moves.order_by("created_at"))
+    assert [m.to_stage.code for m in moves] == ["inquiry", "signed"]
+    assert moves[1].from_stage.code == "inquiry" and moves[1].moved_by == owner
+
+
+def test_visit_plan_drops_prospect_after_five_fruitless_visits():
+    owner = rep()
+    customer = make_customer(owner)
+    entry = services.visit_plan_add(actor=owner, customer=customer)
+    for _ in range(4):
+        entry, _interaction = services.visit_record(
+            actor=owner, entry_id=entry.pk, outcome="no_result"
+        )
+        assert entry.status == VisitPlanEntry.Status.ACTIVE
+    entry, _interaction = services.visit_record(
+        actor=owner, entry_id=entry.pk, outcome="no_result", summary="nobody in"
+    )
+    assert entry.status == VisitPlanEntry.Status.REMOVED
+    assert entry.fruitless_visits == 5 and "5 visits without result" in entry.removed_reason
+    assert customer.interactions.filter(kind=Interaction.Kind.VISIT).count() == 5
+    with pytest.raises(ValidationError):
+        services.visit_record(actor=owner, entry_id=entry.pk, outcome="no_result")
+
+
+def test_visit_plan_limit_is_a_setting(settings):
+    settings.CUSTOMERS = {**settings.CUSTOMERS, "VISIT_PLAN_MAX_FRUITLESS": 2}
+    owner = rep()
+    entry = services.visit_plan_add(actor=owner, customer=make_customer(owner))
+    services.visit_record(actor=owner, entry_id=entry.pk, outcome="negative")
+    entry, _ = services.visit_record(actor=owner, entry_id=entry.pk, outcome="no_result")
+    assert entry.status == VisitPlanEntry.Status.REMOVED
+
+
+def test_positive_visit_wins_the_prospect():
+    owner = rep()
+    entry = services.visit_plan_add(actor=owner, customer=make_customer(owner))
+    services.visit_record(actor=owner, entry_id=entry.pk, outcome="no_result")
+    entry, _ = services.visit_record(actor=owner, entry_id=entry.pk, outcome="positive")
+    assert entry.status == VisitPlanEntry.Status.WON
+
+
+def test_consent_withdrawal_takes_effect_at_once():
+    owner = rep()
+    customer = make_customer(owner)
+    consent = services.consent_record(
+        actor=owner, customer=customer, purpose="marketing", channel="web"
+    )
+    assert customer.consents.filter(purpose="marketing", withdrawn_at__isnull=True).exists()
+    services.consent_withdraw(actor=owner, consent=consent, reason="asked by phone")
+    assert not Consent.objects.filter(purpose="marketing", withdrawn_at__isnull=True).exists()
+
+
+def test_documents_added_later_are_validated_and_deduplicated():
+    owner = rep()
+    first, second = make_customer(owner), make_customer(owner)
+    number = first.identity_documents.get().number
+    with pytest.raises(services.DuplicateCustomer):
+        services.identity_document_add(
+            actor=owner, customer=second, doc_type="resident_id", number=number
+        )
+    with pytest.raises(ValidationError):
+        services.identity_document_add(
+            actor=owner, customer=second, doc_type="social_credit_code", number="91350100M000100Y4X"
+        )
+    document = services.identity_document_add(
+        actor=owner, customer=second, doc_type="social_credit_code", number="91350100M000100Y43"
+    )
+    assert document.number == "91350100M000100Y43"
+    assert IdentityDocument.objects.filter(customer=second).count() == 2
+
+
+def test_other_reps_cannot_change_or_see():
+    north = TeamFactory(name="North")
+    owner = rep(team=north)
+    customer = make_customer(owner)
+    stranger = rep(team=TeamFactory(name="South"))
+    from django.http import Http404
+
+    with pytest.raises(Http404):
+        services.customer_update(
+            actor=stranger, customer_id=customer.pk, version=1, changes={"name": "x"}
+        )
+    manager = manager_of(north)
+    services.customer_update(
+        actor=manager, customer_id=customer.pk, version=1, changes={"address": "上海市浦东新区1号"}
+    )
+    assert Customer.objects.get(pk=customer.pk).version == 2

@@ -1,0 +1,1 @@
+"""HTML pages of the customers app (thin: parse, authorise, call services, render)."""

@@ -1,0 +1,474 @@
+"""The customer list, the card with its tabs, and the actions taken on a card."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required, permission_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.http import Http404, HttpResponseRedirect
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.html import format_html
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from crm.exceptions import ConflictError
+from customers import permissions as perms
+from customers import selectors, services
+from customers.filters import CustomerFilter
+from customers.forms import (
+    ConsentForm,
+    ContactForm,
+    CustomerCreateForm,
+    CustomerEditForm,
+    DocumentForm,
+    InteractionForm,
+    MergeForm,
+    RevealForm,
+    StageMoveForm,
+    VisitRecordForm,
+)
+from customers.models import Consent, Customer, VisitPlanEntry
+
+TABS = ("profile", "contacts", "identity", "consents", "interactions", "stages", "timeline")
+PAGE_SIZE = 25
+
+
+def _apply_errors(form, error: ValidationError) -> None:
+    """Put a service's field errors on the form (unknown keys become form errors)."""
+    if hasattr(error, "error_dict"):
+        for field, messages_ in error.message_dict.items():
+            target = field if field in form.fields else None
+            for message in messages_:
+                form.add_error(target, message)
+    else:
+        for message in error.messages:
+            form.add_error(None, message)
+
+
+def _duplicate_message(error: services.DuplicateCustomer):
+    text = "; ".join(m for ms in error.message_dict.values() for m in ms)
+    if error.url:
+        return format_html('{} <a href="{}">{}</a>', text, error.url, _("Open the card"))
+    return text
+
+
+# --- list ------------------------------------------------------------------------------------
+
+
+@login_required
+@permission_required(perms.VIEW, raise_exception=True)
+def customer_list_view(request):
+    filterset = CustomerFilter(request.GET, queryset=selectors.customer_list(user=request.user))
+    queryset = filterset.qs if filterset.is_valid() else filterset.queryset.none()
+    if not request.GET.get("ordering"):
+        queryset = queryset.order_by("code")
+    page = Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
+    template = "customers/_list_rows.html" if request.htmx else "customers/list.html"
+    return render(
+        request,
+        template,
+        {
+            "filter": filterset,
+            "page": page,
+            "may_export": request.user.has_perm(perms.EXPORT),
+            "may_create": request.user.has_perm("customers.add_customer"),
+        },
+    )
+
+
+# --- create and edit ----------------------------------------------------------------------
+
+
+@login_required
+@permission_required("customers.add_customer", raise_exception=True)
+def customer_create_view(request):
+    form = CustomerCreateForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = dict(form.cleaned_data)
+        documents = []
+        if data.pop("document_type"):
+            documents.append(
+                services.DocumentInput(form.cleaned_data["document_type"], data["document_number"])
+            )
+        data.pop("document_number")
+        contacts, consents = [], []
+        guardian_name, guardian_phone = data.pop("guardian_name"), data.pop("guardian_phone")
+        if guardian_name:
+            contacts.append(
+                services.ContactInput(
+                    name=guardian_name, phone=guardian_phone, role=_("Guardian"), is_guardian=True
+                )
+            )
+        if data.pop("guardian_consent"):
+            consents.append(
+                services.ConsentInput("minor", "paper", _policy_version(), given_by_guardian=True)
+            )
+        if data.pop("marketing_consent"):
+            consents.append(services.ConsentInput("marketing", "paper", _policy_version()))
+        card = {k: v for k, v in data.items() if v not in (None, "")}
+        try:
+            customer = services.customer_create(
+                actor=request.user,
+                kind=card.pop("kind"),
+                name=card.pop("name"),
+                business_type=card.pop("business_type"),
+                owner=card.pop("owner", None),
+                tier=card.pop("tier", None),
+                documents=documents,
+                contacts=contacts,
+                consents=consents,
+                **card,
+            )
+        except services.DuplicateCustomer as error:
+            form.add_error(None, _duplicate_message(error))
+        except ValidationError as error:
+            _apply_errors(form, error)
+        except PermissionDenied as error:
+            form.add_error("owner", str(error))
+        else:
+            messages.success(request, _("Customer %(code)s created.") % {"code": customer.code})
+            return redirect("customers:detail", pk=customer.pk)
+    return render(request, "customers/form.html", {"form": form, "creating": True})
+
+
+def _policy_version():
+    from django.conf import settings
+
+    return settings.CUSTOMERS["POLICY_VERSION"]
+
+
+@login_required
+@permission_required(perms.CHANGE, raise_exception=True)
+def customer_edit_view(request, pk):
+    customer = perms.access_customer(request.user, pk, action="change")
+    form = CustomerEditForm(request.POST or None, customer=customer)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.customer_update(
+                actor=request.user,
+                customer_id=customer.pk,
+                version=form.cleaned_data["version"],
+                changes=form.changes(),
+                reason=form.cleaned_data["reason"],
+            )
+        except ConflictError as error:
+            messages.error(
+                request,
+                _("%(error)s Your changes were not saved; the form now shows the current card.")
+                % {"error": error},
+            )
+            return redirect("customers:edit", pk=customer.pk)
+        except services.DuplicateCustomer as error:
+            form.add_error(None, _duplicate_message(error))
+        except ValidationError as error:
+            _apply_errors(form, error)
+        else:
+            messages.success(request, _("Saved."))
+            return redirect("customers:detail", pk=customer.pk)
+    return render(
+        request, "customers/form.html", {"form": form, "customer": customer, "creating": False}
+    )
+
+
+# --- the card ---------------------------------------------------------------------------------
+
+
+def _card_context(request, customer, tab):
+    card = selectors.customer_card(customer)
+    context = {
+        "customer": card,
+        "tab": tab,
+        "tabs": TABS,
+        "may_change": perms.can_change(request.user, card),
+        "may_reveal": perms.can_reveal(request.user, card),
+        "may_log": request.user.has_perm("customers.add_interaction"),
+        "may_consent": request.user.has_perm("customers.add_consent"),
+    }
+    if tab == "timeline":
+        context["timeline"] = selectors.customer_timeline(customer=card)
+    if tab == "profile":
+        context["reveal_form"] = RevealForm()
+    if context["may_change"]:
+        context.update(
+            contact_form=ContactForm(),
+            document_form=DocumentForm(),
+            stage_form=StageMoveForm(initial={"responsible": card.stage_owner_id}),
+        )
+    if context["may_log"]:
+        context["interaction_form"] = InteractionForm()
+    if context["may_consent"]:
+        context["consent_form"] = ConsentForm(customer=card)
+    return context
+
+
+@login_required
+@permission_required(perms.VIEW, raise_exception=True)
+def customer_detail_view(request, pk):
+    customer = perms.access_customer(request.user, pk)
+    if customer.status == Customer.Status.MERGED and customer.merged_into_id:
+        messages.info(request, _("This card was merged; showing the card it was merged into."))
+        return redirect("customers:detail", pk=customer.merged_into_id)
+    services.customer_view_record(actor=request.user, customer=customer)
+    tab = request.GET.get("tab", "profile")
+    if tab not in TABS:
+        tab = "profile"
+    return render(request, "customers/detail.html", _card_context(request, customer, tab))
+
+
+@login_required
+@permission_required(perms.VIEW, raise_exception=True)
+def customer_tab_view(request, pk, tab):
+    if tab not in TABS:
+        raise Http404
+    customer = perms.access_customer(request.user, pk)
+    return render(request, f"customers/tabs/{tab}.html", _card_context(request, customer, tab))
+
+
+def _back_to(customer, tab):
+    return HttpResponseRedirect(reverse("customers:detail", args=[customer.pk]) + f"?tab={tab}")
+
+
+def _form_failed(request, customer, tab, form):
+    context = _card_context(request, customer, tab)
+    context[f"{tab}_form_errors"] = form
+    for name in ("contact_form", "document_form", "consent_form", "interaction_form", "stage_form"):
+        if isinstance(form, type(context.get(name))):
+            context[name] = form
+    return render(request, "customers/detail.html", context, status=400)
+
+
+@login_required
+@require_POST
+@permission_required(perms.VIEW, raise_exception=True)
+def customer_reveal_view(request, pk):
+    customer = perms.access_customer(request.user, pk)
+    form = RevealForm(request.POST)
+    clear = None
+    if form.is_valid():
+        try:
+            clear = services.customer_reveal(
+                actor=request.user,
+                customer=customer,
+                fields=form.cleaned_data["fields_"],
+                reason=form.cleaned_data["reason"],
+            )
+        except PermissionDenied as error:
+            raise PermissionDenied(str(error)) from error
+        except ValidationError as error:
+            _apply_errors(form, error)
+    return render(
+        request,
+        "customers/_revealed.html" if request.htmx else "customers/revealed_page.html",
+        {"customer": customer, "clear": clear, "reveal_form": form},
+        status=200 if clear is not None else 400,
+    )
+
+
+@login_required
+@require_POST
+@permission_required(perms.CHANGE, raise_exception=True)
+def customer_reverify_view(request, pk):
+    customer = services.customer_reverify(actor=request.user, customer_id=pk)
+    messages.success(
+        request,
+        _("Re-verified. Next re-verification due %(date)s.")
+        % {"date": customer.reverification_due.isoformat()},
+    )
+    return redirect(request.POST.get("next") or reverse("customers:detail", args=[pk]))
+
+
+@login_required
+@require_POST
+def contact_create_view(request, pk):
+    customer = perms.access_customer(request.user, pk, action="change")
+    form = ContactForm(request.POST)
+    if form.is_valid():
+        try:
+            services.contact_save(actor=request.user, customer=customer, **form.cleaned_data)
+        except ValidationError as error:
+            _apply_errors(form, error)
+        else:
+            messages.success(request, _("Contact saved."))
+            return _back_to(customer, "contacts")
+    return _form_failed(request, customer, "contacts", form)
+
+
+@login_required
+@require_POST
+def document_create_view(request, pk):
+    customer = perms.access_customer(request.user, pk, action="change")
+    form = DocumentForm(request.POST)
+    if form.is_valid():
+        try:
+            services.identity_document_add(
+                actor=request.user, customer=customer, **form.cleaned_data
+            )
+        except services.DuplicateCustomer as error:
+            form.add_error("number", _duplicate_message(error))
+        except ValidationError as error:
+            _apply_errors(form, error)
+        else:
+            messages.success(request, _("Identity document saved."))
+            return _back_to(customer, "identity")
+    return _form_failed(request, customer, "identity", form)
+
+
+@login_required
+@require_POST
+def consent_create_view(request, pk):
+    customer = perms.access_customer(request.user, pk)
+    form = ConsentForm(request.POST, customer=customer)
+    if form.is_valid():
+        try:
+            services.consent_record(actor=request.user, customer=customer, **form.cleaned_data)
+        except ValidationError as error:
+            _apply_errors(form, error)
+        else:
+            messages.success(request, _("Consent recorded."))
+            return _back_to(customer, "consents")
+    return _form_failed(request, customer, "consents", form)
+
+
+@login_required
+@require_POST
+def consent_withdraw_view(request, pk, consent_id):
+    customer = perms.access_customer(request.user, pk)
+    consent = get_object_or_404(Consent, pk=consent_id, customer=customer)
+    services.consent_withdraw(
+        actor=request.user, consent=consent, reason=request.POST.get("reason", "")
+    )
+    messages.success(request, _("Consent withdrawn. It takes effect at once."))
+    return _back_to(customer, "consents")
+
+
+@login_required
+@require_POST
+def interaction_create_view(request, pk):
+    customer = perms.access_customer(request.user, pk)
+    form = InteractionForm(request.POST)
+    if form.is_valid():
+        try:
+            services.interaction_log(actor=request.user, customer=customer, **form.cleaned_data)
+        except ValidationError as error:
+            _apply_errors(form, error)
+        else:
+            messages.success(request, _("Interaction logged."))
+            return _back_to(customer, "interactions")
+    return _form_failed(request, customer, "interactions", form)
+
+
+@login_required
+@require_POST
+def stage_move_view(request, pk):
+    customer = perms.access_customer(request.user, pk, action="change")
+    form = StageMoveForm(request.POST)
+    if form.is_valid():
+        try:
+            services.stage_move(actor=request.user, customer_id=customer.pk, **form.cleaned_data)
+        except ValidationError as error:
+            _apply_errors(form, error)
+        else:
+            messages.success(request, _("Stage changed."))
+            return _back_to(customer, "stages")
+    return _form_failed(request, customer, "stages", form)
+
+
+# --- visit plan ---------------------------------------------------------------------------------
+
+
+@login_required
+@require_POST
+@permission_required("customers.add_visitplanentry", raise_exception=True)
+def visit_plan_add_view(request, pk):
+    customer = perms.access_customer(request.user, pk)
+    try:
+        services.visit_plan_add(actor=request.user, customer=customer)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, _("Added to your visit plan."))
+    return redirect("customers:detail", pk=customer.pk)
+
+
+@login_required
+@permission_required("customers.view_visitplanentry", raise_exception=True)
+def visit_plan_view(request):
+    entries = selectors.visit_plan_for(request.user)
+    return render(
+        request,
+        "customers/visit_plan.html",
+        {
+            "active": [e for e in entries if e.status == VisitPlanEntry.Status.ACTIVE],
+            "closed": [e for e in entries if e.status != VisitPlanEntry.Status.ACTIVE][:50],
+            "form": VisitRecordForm(),
+            "limit": services.records.max_fruitless_visits(),
+        },
+    )
+
+
+@login_required
+@require_POST
+@permission_required("customers.change_visitplanentry", raise_exception=True)
+def visit_record_view(request, entry_id):
+    form = VisitRecordForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Choose the visit's result."))
+        return redirect("customers:visit-plan")
+    try:
+        entry, _interaction = services.visit_record(
+            actor=request.user, entry_id=entry_id, **form.cleaned_data
+        )
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        if entry.status == VisitPlanEntry.Status.REMOVED:
+            messages.warning(
+                request,
+                _("%(code)s left your visit plan: %(reason)s")
+                % {"code": entry.customer.code, "reason": entry.removed_reason},
+            )
+        else:
+            messages.success(request, _("Visit recorded."))
+    return redirect("customers:visit-plan")
+
+
+# --- merge ----------------------------------------------------------------------------------------
+
+
+@login_required
+@permission_required(perms.MERGE, raise_exception=True)
+def customer_merge_view(request):
+    form = MergeForm(request.POST or request.GET or None)
+    if request.method == "POST" and form.is_valid():
+        codes = {
+            c.code: c.pk
+            for c in Customer.objects.filter(
+                code__in=[form.cleaned_data["survivor"], form.cleaned_data["duplicate"]]
+            )
+        }
+        survivor = codes.get(form.cleaned_data["survivor"])
+        duplicate = codes.get(form.cleaned_data["duplicate"])
+        if survivor is None or duplicate is None:
+            form.add_error(None, _("Both customer codes must exist and be yours to manage."))
+        else:
+            try:
+                moved = services.customer_merge(
+                    actor=request.user,
+                    survivor_id=survivor,
+                    duplicate_id=duplicate,
+                    reason=form.cleaned_data["reason"],
+                )
+            except Http404:
+                form.add_error(None, _("Both customer codes must exist and be yours to manage."))
+            except ValidationError as error:
+                _apply_errors(form, error)
+            else:
+                messages.success(
+                    request,
+                    _("Merged: %(count)d records moved to the surviving card.")
+                    % {"count": sum(moved.values())},
+                )
+                return redirect("customers:detail", pk=survivor)
+    return render(request, "customers/merge.html", {"form": form})
