@@ -1,1 +1,0 @@
-"""Customers: HTML pages: parse, call a service or selector, render."""
