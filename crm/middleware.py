@@ -2,7 +2,7 @@
 
 from crm import request_context
 from crm.encryption import clear_key_cache
-from crm.exceptions import HiddenObject
+from crm.exceptions import AuditedDenial
 
 
 class RequestContextMiddleware:
@@ -19,6 +19,6 @@ class RequestContextMiddleware:
                 clear_key_cache()
 
     def process_exception(self, request, exception):
-        if isinstance(exception, HiddenObject):
+        if isinstance(exception, AuditedDenial):
             exception.record()
         return None

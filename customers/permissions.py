@@ -15,7 +15,7 @@ from __future__ import annotations
 from django.db import transaction
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
-from crm.exceptions import HiddenObject
+from crm.exceptions import ForbiddenAction, HiddenObject
 from customers.models import (
     Customer,
     CustomerGroupObjectPermission,
@@ -73,7 +73,9 @@ def can_reveal(user, customer: Customer) -> bool:
 
 
 def access_customer(user, customer_id, *, action: str = "view") -> Customer:
-    """Fetch a customer the user may see (``action="change"``: may change), else 404.
+    """Fetch a customer the user may see (``action="change"``: may change).
+
+    Invisible or missing: 404 (``HiddenObject``); visible but not changeable: 403.
 
     Callers still check the model permission of what they do with it.
     """
@@ -84,14 +86,18 @@ def access_customer(user, customer_id, *, action: str = "view") -> Customer:
         if str(customer_id).isdigit()
         else None
     )
-    if customer is None or (action == "change" and not can_change(user, customer)):
-        denied = HiddenObject(
-            user=user, content_type=_customer_type(), object_id=customer_id, action=action
-        )
-        if not transaction.get_connection().in_atomic_block:
-            denied.record()  # otherwise the adapter records it once the transaction ended
-        raise denied
-    return customer
+    if customer is not None and (action != "change" or can_change(user, customer)):
+        return customer
+    denial = {
+        "user": user,
+        "content_type": _customer_type(),
+        "object_id": customer_id,
+        "action": action,
+    }
+    denied = HiddenObject(**denial) if customer is None else ForbiddenAction(**denial)
+    if not transaction.get_connection().in_atomic_block:
+        denied.record()  # otherwise the adapter records it once the transaction ended
+    raise denied
 
 
 def _customer_type():

@@ -6,11 +6,11 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from crm.exceptions import ConflictError, HiddenObject
+from crm.exceptions import AuditedDenial, ConflictError
 
 
 def exception_handler(exc, context):
-    if isinstance(exc, HiddenObject):
+    if isinstance(exc, AuditedDenial):
         exc.record()
     if isinstance(exc, DjangoValidationError):
         detail = (
