@@ -304,6 +304,8 @@ LOGGING = {
 CRM = {
     "COMPANY_NAME": env.str("CRM_COMPANY_NAME", default="Demo Trading Co."),
 }
+# Absolute base of links in e-mails (the unsubscribe link), e.g. https://crm.example.com
+CRM_BASE_URL = env.str("CRM_BASE_URL", default="http://127.0.0.1:8000")
 CUSTOMERS = {
     # A prospect leaves the visit plan after this many visits without result (DESIGN §6.3).
     "VISIT_PLAN_MAX_FRUITLESS": env.int("CUSTOMERS_VISIT_PLAN_MAX_FRUITLESS", default=5),

@@ -21,4 +21,6 @@ INTERACTION_LOGGED = register("customers.interaction_logged", _("Interaction log
 STAGE_MOVED = register("customers.stage_moved", _("Service stage changed"))
 VISIT_RECORDED = register("customers.visit_recorded", _("Visit recorded"))
 VISIT_PLAN_REMOVED = register("customers.visit_plan_removed", _("Prospect left the visit plan"))
+CAMPAIGN_CREATED = register("customers.campaign_created", _("Campaign created"))
+CAMPAIGN_QUEUED = register("customers.campaign_queued", _("Campaign queued"))
 CAMPAIGN_SENT = register("customers.campaign_sent", _("Campaign sent"))

@@ -26,10 +26,8 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
 from audit import events as audit_events
-from audit.events import register
 from audit.services import record_event
 from crm.models import User
 from customers import events
@@ -42,10 +40,6 @@ from customers.tasks import campaign_send_task
 
 logger = logging.getLogger(__name__)
 
-# Audit types of campaign actions besides ``events.CAMPAIGN_SENT``. They belong in
-# ``customers/events.py``; ``register`` keeps the first label, so moving them is harmless.
-CAMPAIGN_CREATED = register("customers.campaign_created", gettext_lazy("Campaign created"))
-CAMPAIGN_QUEUED = register("customers.campaign_queued", gettext_lazy("Campaign queued"))
 
 VIEW = "customers.view_campaign"
 ADD = "customers.add_campaign"
@@ -313,7 +307,7 @@ def campaign_create(
     campaign.full_clean()
     _save(campaign, actor)
     record_event(
-        action=CAMPAIGN_CREATED,
+        action=events.CAMPAIGN_CREATED,
         actor=actor,
         obj=campaign,
         data={"kind": kind, "audience_filter": audience},
@@ -335,7 +329,7 @@ def campaign_queue(*, actor: User, campaign: Campaign) -> Campaign:
     preview = campaign_preview(campaign=campaign, user=campaign.created_by)
     campaign.status = Campaign.Status.SENDING
     _save(campaign, actor, "queued", update_fields=["status", "updated_at"])
-    record_event(action=CAMPAIGN_QUEUED, actor=actor, obj=campaign, data=preview)
+    record_event(action=events.CAMPAIGN_QUEUED, actor=actor, obj=campaign, data=preview)
     campaign_id = campaign.pk
     transaction.on_commit(lambda: campaign_send_task.delay(campaign_id))
     return campaign

@@ -99,7 +99,7 @@ def test_create_stores_normalised_filters_and_audits(north):
         "tier": str(tier.pk),
         "consent": "marketing",
     }
-    event = AuditEvent.objects.get(action=campaigns.CAMPAIGN_CREATED)
+    event = AuditEvent.objects.get(action=events.CAMPAIGN_CREATED)
     assert event.object_id == str(campaign.pk) and event.actor_id == manager.pk
     assert campaign.history.count() == 1
 
@@ -213,7 +213,7 @@ def test_send_skips_customers_without_live_consent_or_email(
         "no_channel": 1,
         "failed": 0,
     }
-    queued_event = AuditEvent.objects.get(action=campaigns.CAMPAIGN_QUEUED)
+    queued_event = AuditEvent.objects.get(action=events.CAMPAIGN_QUEUED)
     assert queued_event.actor_id == manager.pk and queued_event.data["reachable"] == 1
     trail = str(list(AuditEvent.objects.values_list("data", "reason")))
     assert "zmh@example.com" not in trail and "张明华" not in trail
@@ -722,7 +722,7 @@ def test_api_send_log_shows_only_customers_the_reader_may_see(
     assert results_for_manager["total"] == 1 and results_for_manager["sent"] == 1
 
 
-def test_api_list_query_count_does_not_grow(north, django_assert_max_num_queries):
+def test_api_list_query_count_does_not_grow(north):
     _team, manager, _member = north
     api = as_user(manager)
     new_campaign(manager)
@@ -745,4 +745,4 @@ def test_a_refused_queue_queues_nothing(north, django_capture_on_commit_callback
     with django_capture_on_commit_callbacks() as callbacks, pytest.raises(ValidationError):
         campaigns.campaign_queue(actor=manager, campaign=campaign)
     assert callbacks == [] and mail.outbox == []
-    assert not AuditEvent.objects.filter(action=campaigns.CAMPAIGN_QUEUED).exists()
+    assert not AuditEvent.objects.filter(action=events.CAMPAIGN_QUEUED).exists()
