@@ -279,3 +279,23 @@ def test_other_reps_cannot_change_or_see():
         actor=manager, customer_id=customer.pk, version=1, changes={"address": "上海市浦东新区1号"}
     )
     assert Customer.objects.get(pk=customer.pk).version == 2
+
+
+def test_overdue_command_and_periodic_task(mailoutbox, settings):
+    import io
+
+    from django.core.management import call_command
+
+    from customers.tasks import reverification_notify_overdue_task
+
+    owner = rep(email="owner@example.com")
+    customer = make_customer(owner)
+    Customer.objects.filter(pk=customer.pk).update(
+        reverification_due=timezone.localdate() - datetime.timedelta(days=1)
+    )
+    out = io.StringIO()
+    call_command("reverification_overdue", stdout=out)
+    assert "1 cards overdue; 1 owners told." in out.getvalue()
+    assert reverification_notify_overdue_task.delay().get() == {
+        "overdue": 1, "owners_notified": 1}
+    assert "customers-reverification-overdue" in settings.CELERY_BEAT_SCHEDULE
