@@ -206,6 +206,15 @@ class Customer(BusinessModel):
             models.Index(fields=["owner", "status"], name="customer_owner_status_idx"),
             models.Index(fields=["team", "status"], name="customer_team_status_idx"),
         ]
+        constraints = [
+            # The duplicate check in the service gives the friendly message; this makes
+            # two concurrent creates of the same phone impossible.
+            models.UniqueConstraint(
+                fields=["phone_index"],
+                condition=~models.Q(phone_index="") & ~models.Q(status="merged"),
+                name="customer_phone_unique_live",
+            )
+        ]
 
     def __str__(self):
         return self.code
@@ -332,6 +341,9 @@ class IdentityDocument(CustomerChild):
         verbose_name_plural = _("identity documents")
         ordering = ["doc_type", "id"]
         default_related_name = "identity_documents"
+        constraints = [
+            models.UniqueConstraint(fields=["number_index"], name="identity_document_unique")
+        ]
 
     def __str__(self):
         return f"{self.get_doc_type_display()} {self.pk}"

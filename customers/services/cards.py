@@ -6,7 +6,7 @@ import datetime
 from dataclasses import dataclass
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -283,6 +283,42 @@ def _is_minor(birth_date) -> bool:
     return probe.is_minor
 
 
+def _refuse_raced_duplicates(func):
+    """Turn the database's unique guard into the friendly duplicate message.
+
+    The service checks for duplicates before writing; two requests racing past that check
+    meet the unique constraints, and the loser gets the same answer as a plain duplicate.
+    """
+    import functools
+
+    @functools.wraps(func)
+    def wrapper(*args, actor, **kwargs):
+        try:
+            with transaction.atomic():
+                return func(*args, actor=actor, **kwargs)
+        except IntegrityError:
+            numbers = [d.number for d in kwargs.get("documents", ())]
+            if "number" in kwargs:
+                numbers.append(kwargs["number"])
+            phone = kwargs.get("phone") or (kwargs.get("changes") or {}).get("phone", "")
+            check_duplicates(
+                user=actor,
+                phone=phone,
+                numbers=[_normalised_or_raw(kwargs.get("doc_type"), n) for n in numbers],
+            )
+            raise
+
+    return wrapper
+
+
+def _normalised_or_raw(doc_type, number):
+    try:
+        return clean_document_number(doc_type or IdentityDocument.Type.OTHER, number)
+    except ValidationError:
+        return number
+
+
+@_refuse_raced_duplicates
 @transaction.atomic
 def customer_create(
     *,
@@ -372,7 +408,12 @@ def customer_create(
         **values,
     )
     _set_search_indexes(customer)
-    customer.full_clean(exclude=["data_key_id", "code"] if not code else ["data_key_id"])
+    # Duplicates were checked above with a clear message; the database's unique guard
+    # catches a concurrent twin (see _refuse_raced_duplicates).
+    customer.full_clean(
+        exclude=["data_key_id", "code"] if not code else ["data_key_id"],
+        validate_constraints=False,
+    )
     _save(customer, actor)
     _replace_name_tokens(customer)
 
@@ -455,6 +496,7 @@ def customer_create(
 # --- change ----------------------------------------------------------------------------
 
 
+@_refuse_raced_duplicates
 @transaction.atomic
 def customer_update(
     *, actor: User, customer_id: int, version: int, changes: dict, reason: str = ""
@@ -489,7 +531,7 @@ def customer_update(
         )
     _set_search_indexes(customer)
     customer.version += 1
-    customer.full_clean(exclude=["data_key_id"])
+    customer.full_clean(exclude=["data_key_id"], validate_constraints=False)
     _save(customer, actor, reason)
     if "name" in changed:
         _replace_name_tokens(customer)

@@ -29,6 +29,7 @@ from customers.models import (
     VisitPlanEntry,
 )
 from customers.services.cards import (
+    _refuse_raced_duplicates,
     _save,
     check_duplicates,
     clean_document_number,
@@ -90,6 +91,7 @@ def contact_save(
 # --- identity documents ----------------------------------------------------------------------
 
 
+@_refuse_raced_duplicates
 @transaction.atomic
 def identity_document_add(
     *,

@@ -296,6 +296,37 @@ def test_overdue_command_and_periodic_task(mailoutbox, settings):
     out = io.StringIO()
     call_command("reverification_overdue", stdout=out)
     assert "1 cards overdue; 1 owners told." in out.getvalue()
-    assert reverification_notify_overdue_task.delay().get() == {
-        "overdue": 1, "owners_notified": 1}
+    assert reverification_notify_overdue_task.delay().get() == {"overdue": 1, "owners_notified": 1}
     assert "customers-reverification-overdue" in settings.CELERY_BEAT_SCHEDULE
+
+
+def test_racing_duplicates_meet_the_database_guard(monkeypatch):
+    """Two creates that both passed the friendly check: the second still gets refused."""
+    from customers.services import cards
+
+    owner = rep()
+    make_customer(owner, phone="13812345678")
+    monkeypatch.setattr(cards, "check_duplicates", lambda **kwargs: None)
+    with pytest.raises(Exception) as error:
+        make_customer(owner, phone="13812345678")
+    assert "IntegrityError" in type(error.value).__name__
+    assert Customer.objects.count() == 1
+
+
+def test_raced_duplicate_becomes_the_friendly_message(monkeypatch):
+    from customers.services import cards
+
+    owner = rep()
+    existing = make_customer(owner, phone="13812345678")
+    real_check = cards.check_duplicates
+    calls = []
+
+    def late_check(**kwargs):
+        calls.append(kwargs)
+        if len(calls) > 1:  # only the second look (after the database refused) sees it
+            real_check(**kwargs)
+
+    monkeypatch.setattr(cards, "check_duplicates", late_check)
+    with pytest.raises(services.DuplicateCustomer) as error:
+        make_customer(owner, phone="13812345678", documents=[])
+    assert existing.code in str(error.value.message_dict)
