@@ -10,7 +10,7 @@ its personal-data category and masking rule, and registers itself in
 Encryption happens in ``pre_save`` because only there is the row (and so its data key)
 known. Writing plaintext any other way (``QuerySet.update``, a filter on the clear value)
 raises instead of storing clear text; filter on a blind index instead. A value whose
-data key was destroyed reads back as ``None``.
+data key was destroyed reads back as ``Erased()``: an empty string that says so.
 """
 
 from __future__ import annotations
@@ -22,6 +22,20 @@ from django.apps import apps as global_apps
 from django.db import models
 
 from crm import encryption, personal_data
+
+
+class Erased(str):
+    """What a value reads as once its subject's data key was destroyed (crypto-shredded)."""
+
+    def __new__(cls):
+        return super().__new__(cls, "")
+
+    def __repr__(self):
+        return "Erased()"
+
+
+def is_erased(value) -> bool:
+    return isinstance(value, Erased)
 
 
 class EncryptedMixin:
@@ -74,6 +88,10 @@ class EncryptedMixin:
 
     def pre_save(self, model_instance, add):
         value = getattr(model_instance, self.attname)
+        if is_erased(value):
+            raise ValueError(
+                f"{model_instance._meta.label}.{self.name} was erased; it cannot be saved back."
+            )
         if value is None or value == "":
             return value
         if isinstance(value, str) and encryption.is_encrypted(value):
@@ -96,10 +114,10 @@ class EncryptedMixin:
         try:
             return self.from_text(encryption.decrypt(value))
         except encryption.DataKeyDestroyed:
-            return None
+            return Erased()
 
     def to_python(self, value):
-        if value is None or value == "" or not isinstance(value, str):
+        if value is None or value == "" or not isinstance(value, str) or is_erased(value):
             return value
         return self.from_text(value)
 

@@ -17,6 +17,9 @@ def mask_phone(value: str) -> str:
     digits = re.sub(r"\D", "", value or "")
     if not digits:
         return ""
+    if digits.startswith("0") and len(digits) >= 10:  # landline: keep the area code
+        area = digits[:3] if digits[1] in "12" else digits[:4]
+        return f"{area}****{digits[-4:]}"
     if len(digits) >= 11:
         return f"{digits[-11:-8]}****{digits[-4:]}"
     if len(digits) >= 7:

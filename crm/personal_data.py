@@ -71,12 +71,24 @@ def masked_value(instance: models.Model, field_name: str) -> str:
     """
     from django.utils.translation import gettext
 
+    from crm.fields import is_erased
     from crm.masking import mask
 
     value = getattr(instance, field_name)
-    entry = get(type(instance), field_name)
-    if entry is None:
-        return "" if value is None else str(value)
-    if value is None:
+    if is_erased(value):
         return gettext("[erased]")
-    return mask(entry.mask, value)
+    if value is None or value == "":
+        return ""
+    entry = get(type(instance), field_name)
+    return str(value) if entry is None else mask(entry.mask, value)
+
+
+def shown_value(value) -> str:
+    """A clear value for display: erased values say so."""
+    from django.utils.translation import gettext
+
+    from crm.fields import is_erased
+
+    if is_erased(value):
+        return gettext("[erased]")
+    return "" if value is None else str(value)

@@ -80,8 +80,10 @@ class CustomerFilter(django_filters.FilterSet):
     tier = django_filters.ModelChoiceFilter(label=_("Tier"), queryset=Tier.objects.all())
     status = django_filters.ChoiceFilter(label=_("Status"), choices=Customer.Status.choices)
     kind = django_filters.ChoiceFilter(label=_("Kind"), choices=Customer.Kind.choices)
-    reverification_overdue = django_filters.BooleanFilter(
-        label=_("Re-verification overdue"), method="filter_overdue"
+    reverification_overdue = django_filters.ChoiceFilter(
+        label=_("Re-verification overdue"),
+        choices=[("true", _("Overdue")), ("false", _("Up to date"))],
+        method="filter_overdue",
     )
     consent = django_filters.ChoiceFilter(
         label=_("Live consent"), choices=Consent.Purpose.choices, method="filter_consent"
@@ -110,10 +112,10 @@ class CustomerFilter(django_filters.FilterSet):
         return search_customers(queryset, value)
 
     def filter_overdue(self, queryset, name, value):
-        if value is None:
+        if value not in ("true", "false"):
             return queryset
         today = timezone.localdate()
-        if value:
+        if value == "true":
             return queryset.filter(reverification_due__lt=today)
         return queryset.filter(Q(reverification_due__gte=today) | Q(reverification_due=None))
 

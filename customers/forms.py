@@ -234,6 +234,7 @@ REVEALABLE = [
     ("identity_documents", _("Identity documents")),
     ("contacts", _("Contacts")),
     ("attributes", _("Custom attributes")),
+    ("interactions", _("Interaction notes")),
 ]
 
 

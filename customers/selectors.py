@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from crm import masking, personal_data
+from crm.fields import is_erased
 from customers import permissions as perms
 from customers import timeline as timeline_registry
 from customers.models import (
@@ -106,8 +107,10 @@ def _field_changes(record, previous) -> list[tuple[str, str]]:
             continue
         label = str(Customer._meta.get_field(change.field).verbose_name)
         entry = personal_data.get(Customer, change.field)
-        if entry is not None:
-            shown = _("[erased]") if change.new is None else masking.mask(entry.mask, change.new)
+        if is_erased(change.new):
+            shown = _("[erased]")
+        elif entry is not None:
+            shown = "" if change.new in (None, "") else masking.mask(entry.mask, change.new)
         else:
             shown = "" if change.new is None else str(change.new)
         changes.append((label, shown))

@@ -4,13 +4,14 @@ import datetime
 
 import pytest
 from django.core.management import call_command
-from django.db import connections
+from django.db import connections, transaction
 from django.db.models import TextField
 from django.db.models.functions import Cast
 from django.test.utils import CaptureQueriesContext
 
 from crm import encryption
 from crm.encryption import generate_key
+from crm.fields import is_erased
 from crm.models import DataKey
 from tests.testapp.models import Note, Person, Setting
 
@@ -84,9 +85,11 @@ def test_destroyed_data_key_makes_only_that_subject_unreadable():
     encryption.clear_key_cache()
 
     gone = Person.objects.get(pk=doomed.pk)
-    assert gone.name is None and gone.phone is None
-    assert all(h.name is None for h in gone.history.all())
-    assert Note.objects.get(person=doomed).text is None
+    assert is_erased(gone.name) and is_erased(gone.phone) and gone.name == ""
+    assert all(is_erased(h.name) for h in gone.history.all())
+    assert is_erased(Note.objects.get(person=doomed).text)
+    with pytest.raises(ValueError, match="erased"), transaction.atomic():
+        gone.save()
     # The ciphertext is still there, but no key can open it.
     assert "enc1$" in repr(raw_rows("testapp_person"))
 

@@ -21,6 +21,7 @@ from crm.api.idempotency import idempotent
 from crm.api.permissions import ModelPermissions
 from crm.api.serializers import ModelSerializer
 from crm.models import User
+from crm.fields import is_erased
 from crm.personal_data import masked_value
 from customers import permissions as perms
 from customers import selectors, services
@@ -70,7 +71,7 @@ class CustomerNameField(serializers.Field):
         super().__init__(read_only=True, source="*", **kwargs)
 
     def to_representation(self, customer):
-        if customer.kind == Customer.Kind.ORGANISATION and customer.name is not None:
+        if customer.kind == Customer.Kind.ORGANISATION and not is_erased(customer.name):
             return customer.name
         return masked_value(customer, "name")
 

@@ -559,7 +559,7 @@ def customer_reveal(*, actor: User, customer: Customer, fields: list[str], reaso
     reason = (reason or "").strip()
     if len(reason) < 4:
         raise ValidationError({"reason": [_("Say why you need to see the data in clear.")]})
-    allowed = {*PERSONAL_FIELDS, "identity_documents", "contacts", "attributes"}
+    allowed = {*PERSONAL_FIELDS, "identity_documents", "contacts", "attributes", "interactions"}
     unknown = set(fields) - allowed
     if unknown or not fields:
         raise ValidationError({"fields": [_("Choose among: %s.") % ", ".join(sorted(allowed))]})
@@ -574,6 +574,11 @@ def customer_reveal(*, actor: User, customer: Customer, fields: list[str], reaso
             clear[field] = [
                 {"id": c.pk, "name": c.name, "phone": c.phone, "email": c.email}
                 for c in customer.contacts.all()
+            ]
+        elif field == "interactions":
+            clear[field] = [
+                {"id": i.pk, "occurred_at": i.occurred_at.isoformat(), "summary": i.summary}
+                for i in customer.interactions.order_by("-occurred_at")[:50]
             ]
         elif field == "attributes":
             clear[field] = {
