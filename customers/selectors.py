@@ -62,6 +62,34 @@ def customer_card(customer: Customer) -> Customer:
     )
 
 
+def attribute_rows(customer: Customer) -> list[dict]:
+    """The custom attributes that apply to the card, with masked personal values."""
+    from customers.services.cards import attributes_for
+
+    values = {v.attribute_id: v for v in customer.attribute_values.all()}
+    rows = []
+    for attribute in attributes_for(customer):
+        value = values.get(attribute.pk)
+        if value is None:
+            shown = ""
+        elif attribute.is_personal:
+            shown = personal_data.masked_value(value, "secret_value")
+        else:
+            shown = value.value
+        rows.append(
+            {
+                "code": attribute.code,
+                "label": str(attribute),
+                "type": attribute.value_type,
+                "choices": attribute.choices,
+                "personal": attribute.is_personal,
+                "required": attribute.required,
+                "value": shown,
+            }
+        )
+    return rows
+
+
 # --- timeline --------------------------------------------------------------------------------
 
 

@@ -17,6 +17,7 @@ urlpatterns = [
     path("<int:pk>/tab/<slug:tab>/", cards.customer_tab_view, name="tab"),
     path("<int:pk>/reveal/", cards.customer_reveal_view, name="reveal"),
     path("<int:pk>/reverify/", cards.customer_reverify_view, name="reverify"),
+    path("<int:pk>/attributes/", cards.attributes_save_view, name="attributes-save"),
     path("<int:pk>/contacts/new/", cards.contact_create_view, name="contact-create"),
     path("<int:pk>/documents/new/", cards.document_create_view, name="document-create"),
     path("<int:pk>/consents/new/", cards.consent_create_view, name="consent-create"),

@@ -355,6 +355,10 @@ class GrantInput(serializers.Serializer):
     reason = serializers.CharField(max_length=300)
 
 
+class AttributesInput(serializers.Serializer):
+    values = serializers.DictField(child=serializers.CharField(allow_blank=True))
+
+
 class ReasonInput(serializers.Serializer):
     reason = serializers.CharField(max_length=300, required=False, allow_blank=True, default="")
 
@@ -545,6 +549,19 @@ class CustomerViewSet(viewsets.GenericViewSet):
             "from_stage", "to_stage", "responsible", "moved_by"
         )
         return Response(StageMoveOutput(queryset, many=True).data)
+
+    @extend_schema(request=AttributesInput, responses=dict)
+    @action(detail=True, methods=["get", "post"])
+    def attributes(self, request, pk=None):
+        """Custom attributes that apply to this card; personal values are masked."""
+        customer = self.get_customer()
+        if request.method == "POST":
+            data = AttributesInput(data=request.data)
+            data.is_valid(raise_exception=True)
+            services.attribute_values_set(
+                actor=request.user, customer=customer, values=data.validated_data["values"]
+            )
+        return Response(selectors.attribute_rows(customer))
 
     @extend_schema(request=GrantInput, responses=None)
     @action(detail=True, methods=["post"])

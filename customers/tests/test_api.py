@@ -89,7 +89,8 @@ def test_granted_service_staff_sees_the_card_masked(world):
     response = client_for(people["service"]).get(f"/api/v1/customers/{customer.pk}/")
     assert response.status_code == 200 and response.json()["phone"] == "138****5678"
     reveal = client_for(people["service"]).post(
-        f"/api/v1/customers/{customer.pk}/reveal/", {"fields": ["phone"], "reason": "call"},
+        f"/api/v1/customers/{customer.pk}/reveal/",
+        {"fields": ["phone"], "reason": "call"},
         format="json",
     )
     assert reveal.status_code == 403
@@ -146,8 +147,11 @@ def test_create_is_idempotent_and_owner_status_are_read_only():
 def test_create_reports_field_errors():
     response = client_for(rep()).post(
         "/api/v1/customers/",
-        {**CREATE, "phone": "12345", "documents": [{"doc_type": "resident_id",
-                                                     "number": "110105194912310021"}]},
+        {
+            **CREATE,
+            "phone": "12345",
+            "documents": [{"doc_type": "resident_id", "number": "110105194912310021"}],
+        },
         format="json",
     )
     assert response.status_code == 400
@@ -172,7 +176,8 @@ def test_duplicate_refused_without_leaking(world):
 def test_patch_by_who(world, who):
     people, customer = world
     response = client_for(people[who]).patch(
-        f"/api/v1/customers/{customer.pk}/", {"version": 1, "address": "上海市浦东新区1号"},
+        f"/api/v1/customers/{customer.pk}/",
+        {"version": 1, "address": "上海市浦东新区1号"},
         format="json",
     )
     expected = 200 if who in CHANGE else (403 if who in {"dpo", "auditor", "service"} else 404)
@@ -183,8 +188,12 @@ def test_patch_by_who(world, who):
 def test_stale_patch_gets_409_and_overwrites_nothing(world):
     people, customer = world
     client = client_for(people["owner"])
-    assert client.patch(f"/api/v1/customers/{customer.pk}/",
-                        {"version": 1, "name": "张明"}, format="json").status_code == 200
+    assert (
+        client.patch(
+            f"/api/v1/customers/{customer.pk}/", {"version": 1, "name": "张明"}, format="json"
+        ).status_code
+        == 200
+    )
     stale = client_for(people["north_manager"]).patch(
         f"/api/v1/customers/{customer.pk}/", {"version": 1, "name": "王五"}, format="json"
     )
@@ -221,7 +230,8 @@ def test_reveal_by_who(world, who):
 def test_reveal_needs_a_reason(world):
     people, customer = world
     response = client_for(people["owner"]).post(
-        f"/api/v1/customers/{customer.pk}/reveal/", {"fields": ["phone"], "reason": ""},
+        f"/api/v1/customers/{customer.pk}/reveal/",
+        {"fields": ["phone"], "reason": ""},
         format="json",
     )
     assert response.status_code == 400 and "reason" in response.json()
@@ -260,10 +270,16 @@ def test_card_records_by_who(world, path, payload, who):
 def test_contact_and_interaction_outputs_are_masked(world):
     people, customer = world
     client = client_for(people["owner"])
-    client.post(f"/api/v1/customers/{customer.pk}/contacts/",
-                {"name": "王芳", "phone": "13900000001"}, format="json")
-    client.post(f"/api/v1/customers/{customer.pk}/interactions/",
-                {"kind": "call", "summary": "住院中，下月再联系"}, format="json")
+    client.post(
+        f"/api/v1/customers/{customer.pk}/contacts/",
+        {"name": "王芳", "phone": "13900000001"},
+        format="json",
+    )
+    client.post(
+        f"/api/v1/customers/{customer.pk}/interactions/",
+        {"kind": "call", "summary": "住院中，下月再联系"},
+        format="json",
+    )
     contacts = client.get(f"/api/v1/customers/{customer.pk}/contacts/").json()
     assert contacts[0]["name"] == "王*" and contacts[0]["phone"] == "139****0001"
     interactions = client.get(f"/api/v1/customers/{customer.pk}/interactions/").json()
@@ -273,11 +289,15 @@ def test_contact_and_interaction_outputs_are_masked(world):
 def test_consent_withdrawal_over_the_api(world):
     people, customer = world
     client = client_for(people["owner"])
-    consent_id = client.post(f"/api/v1/customers/{customer.pk}/consents/",
-                             {"purpose": "marketing", "channel": "web"}, format="json").json()["id"]
+    consent_id = client.post(
+        f"/api/v1/customers/{customer.pk}/consents/",
+        {"purpose": "marketing", "channel": "web"},
+        format="json",
+    ).json()["id"]
     response = client.post(
         f"/api/v1/customers/{customer.pk}/consents/{consent_id}/withdraw/",
-        {"reason": "asked"}, format="json",
+        {"reason": "asked"},
+        format="json",
     )
     assert response.status_code == 200 and response.json()["is_live"] is False
     assert Consent.objects.get(pk=consent_id).withdrawn_at is not None
@@ -286,24 +306,25 @@ def test_consent_withdrawal_over_the_api(world):
 def test_history_lists_masked_changes_newest_first(world):
     people, customer = world
     client = client_for(people["owner"])
-    client.patch(f"/api/v1/customers/{customer.pk}/", {"version": 1, "phone": "13700000000"},
-                 format="json")
-    client.post(f"/api/v1/customers/{customer.pk}/interactions/", {"kind": "visit"},
-                format="json")
+    client.patch(
+        f"/api/v1/customers/{customer.pk}/", {"version": 1, "phone": "13700000000"}, format="json"
+    )
+    client.post(f"/api/v1/customers/{customer.pk}/interactions/", {"kind": "visit"}, format="json")
     history = client.get(f"/api/v1/customers/{customer.pk}/history/").json()
     kinds = [entry["kind"] for entry in history]
     assert kinds[0] == "interaction" and "card" in kinds and "stage" in kinds
     change = next(e for e in history if e["title"] == "Card changed")
     assert {"field": "phone", "value": "137****0000"} in change["changes"]
     assert "13700000000" not in str(history)
-    assert client_for(people["south_rep"]).get(
-        f"/api/v1/customers/{customer.pk}/history/").status_code == 404
+    assert (
+        client_for(people["south_rep"]).get(f"/api/v1/customers/{customer.pk}/history/").status_code
+        == 404
+    )
 
 
 @pytest.mark.parametrize(
     ("who", "status"),
-    [("north_manager", 200), ("gm", 200), ("owner", 403), ("south_manager", 404),
-     ("auditor", 403)],
+    [("north_manager", 200), ("gm", 200), ("owner", 403), ("south_manager", 404), ("auditor", 403)],
 )
 def test_merge_by_who(world, who, status):
     people, customer = world
@@ -323,13 +344,15 @@ def test_visit_plan_over_the_api(world):
     client = client_for(people["owner"])
     entry = client.post("/api/v1/visit-plan/", {"customer": customer.pk}, format="json").json()
     for _ in range(5):
-        response = client.post(f"/api/v1/visit-plan/{entry['id']}/record/",
-                               {"outcome": "no_result"}, format="json")
+        response = client.post(
+            f"/api/v1/visit-plan/{entry['id']}/record/", {"outcome": "no_result"}, format="json"
+        )
     assert response.json()["status"] == "removed"
     assert "5 visits without result" in response.json()["removed_reason"]
     assert client.get("/api/v1/visit-plan/").json()["results"][0]["status"] == "removed"
     other = client_for(people["south_rep"]).post(
-        "/api/v1/visit-plan/", {"customer": customer.pk}, format="json")
+        "/api/v1/visit-plan/", {"customer": customer.pk}, format="json"
+    )
     assert other.status_code == 404
     assert client_for(people["service"]).get("/api/v1/visit-plan/").status_code == 403
 
@@ -345,12 +368,15 @@ def test_search_and_filters_over_the_api(world):
     client = client_for(people["gm"])
     make_customer(people["south_rep"], name="王小二")
     assert [c["code"] for c in client.get("/api/v1/customers/?q=明华").json()["results"]] == [
-        customer.code]
-    assert [c["code"] for c in client.get("/api/v1/customers/?q=13812345678").json()[
-        "results"]] == [customer.code]
+        customer.code
+    ]
+    assert [
+        c["code"] for c in client.get("/api/v1/customers/?q=13812345678").json()["results"]
+    ] == [customer.code]
     number = customer.identity_documents.get().number
-    assert [c["code"] for c in client.get(f"/api/v1/customers/?q={number}").json()[
-        "results"]] == [customer.code]
+    assert [c["code"] for c in client.get(f"/api/v1/customers/?q={number}").json()["results"]] == [
+        customer.code
+    ]
     south = client.get(f"/api/v1/customers/?team={people['south_rep'].team_id}").json()
     assert south["count"] == 1
     assert client.get("/api/v1/customers/?consent=marketing").json()["count"] == 0
@@ -371,7 +397,49 @@ def test_list_and_card_queries_do_not_grow(world, django_assert_max_num_queries)
     assert response.json()["count"] == 24
     customer = Customer.objects.order_by("pk").last()
     for i in range(5):
-        Interaction.objects.create(customer=customer, data_key_id=customer.data_key_id,
-                                   kind="call", user=people["owner"], summary=f"s{i}")
+        Interaction.objects.create(
+            customer=customer,
+            data_key_id=customer.data_key_id,
+            kind="call",
+            user=people["owner"],
+            summary=f"s{i}",
+        )
     with django_assert_max_num_queries(20):
         assert client.get(f"/api/v1/customers/{customer.pk}/").status_code == 200
+
+
+def test_custom_attributes_over_the_api(world):
+    from customers.models import CustomAttribute
+
+    people, customer = world
+    CustomAttribute.objects.create(
+        code="health", label="Health notes", value_type="text", sensitivity="sensitive"
+    )
+    client = client_for(people["owner"])
+    response = client.post(
+        f"/api/v1/customers/{customer.pk}/attributes/",
+        {"values": {"health": "糖尿病"}},
+        format="json",
+    )
+    assert response.status_code == 200
+    assert response.json() == [
+        {
+            "code": "health",
+            "label": "Health notes",
+            "type": "text",
+            "choices": [],
+            "personal": True,
+            "required": False,
+            "value": "****",
+        }
+    ]
+    clear = client.post(
+        f"/api/v1/customers/{customer.pk}/reveal/",
+        {"fields": ["attributes"], "reason": "care plan"},
+        format="json",
+    )
+    assert clear.json() == {"attributes": {"health": "糖尿病"}}
+    denied = client_for(people["auditor"]).post(
+        f"/api/v1/customers/{customer.pk}/attributes/", {"values": {"health": "x"}}, format="json"
+    )
+    assert denied.status_code == 403

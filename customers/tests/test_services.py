@@ -330,3 +330,38 @@ def test_raced_duplicate_becomes_the_friendly_message(monkeypatch):
     with pytest.raises(services.DuplicateCustomer) as error:
         make_customer(owner, phone="13812345678", documents=[])
     assert existing.code in str(error.value.message_dict)
+
+
+def test_custom_attributes_validate_and_encrypt_personal_values():
+    from django.db import connections as conns
+
+    from customers.models import BusinessType, CustomAttribute
+
+    school = BusinessType.objects.create(code="school", name="School")
+    CustomAttribute.objects.create(
+        code="course",
+        label="Course",
+        value_type="choice",
+        choices=["piano", "violin"],
+        business_type=school,
+    )
+    CustomAttribute.objects.create(
+        code="health", label="Health notes", value_type="text", sensitivity="sensitive"
+    )
+    owner = rep()
+    customer = make_customer(owner, business_type=school)
+    with pytest.raises(ValidationError) as error:
+        services.attribute_values_set(actor=owner, customer=customer, values={"course": "drums"})
+    assert "course" in error.value.message_dict
+    services.attribute_values_set(
+        actor=owner, customer=customer, values={"course": "piano", "health": "哮喘病史"}
+    )
+    values = {v.attribute.code: v for v in customer.attribute_values.select_related("attribute")}
+    assert values["course"].value == "piano" and values["health"].value == ""
+    assert values["health"].display_value == "哮喘病史"
+    with conns["default"].cursor() as cursor:
+        cursor.execute("SELECT secret_value FROM customers_customattributevalue")
+        assert "哮喘" not in repr(cursor.fetchall())
+    other = make_customer(owner)  # not a school: the course does not apply
+    with pytest.raises(ValidationError):
+        services.attribute_values_set(actor=owner, customer=other, values={"course": "piano"})

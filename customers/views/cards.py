@@ -190,6 +190,7 @@ def _card_context(request, customer, tab):
         context["timeline"] = selectors.customer_timeline(customer=card)
     if tab == "profile":
         context["reveal_form"] = RevealForm()
+        context["attribute_rows"] = selectors.attribute_rows(card)
     if context["may_change"]:
         context.update(
             contact_form=ContactForm(),
@@ -277,6 +278,25 @@ def customer_reverify_view(request, pk):
         % {"date": customer.reverification_due.isoformat()},
     )
     return redirect(request.POST.get("next") or reverse("customers:detail", args=[pk]))
+
+
+@login_required
+@require_POST
+def attributes_save_view(request, pk):
+    customer = perms.access_customer(request.user, pk, action="change")
+    values = {
+        key.removeprefix("attr_"): value
+        for key, value in request.POST.items()
+        if key.startswith("attr_") and value != ""
+    }
+    try:
+        services.attribute_values_set(actor=request.user, customer=customer, values=values)
+    except ValidationError as error:
+        for field, problems in error.message_dict.items():
+            messages.error(request, f"{field}: {' '.join(problems)}")
+    else:
+        messages.success(request, _("Saved."))
+    return _back_to(customer, "profile")
 
 
 @login_required
