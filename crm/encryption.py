@@ -105,7 +105,7 @@ def generate_key() -> str:
     return base64.urlsafe_b64encode(os.urandom(32)).decode()
 
 
-# --- low-level AEAD ---------------------------------------------------------------------------
+# --- low-level AEAD -----------------------------------------------------------------------
 
 
 def _seal(material: bytes, plaintext: bytes, aad: bytes) -> bytes:
@@ -120,7 +120,7 @@ def _open(material: bytes, blob: bytes, aad: bytes) -> bytes:
         raise DecryptionError("The value was altered or the key is wrong.") from exc
 
 
-# --- data keys ----------------------------------------------------------------------------------
+# --- data keys ----------------------------------------------------------------------------
 
 _cache = threading.local()
 
@@ -204,7 +204,7 @@ def data_keys_rewrap() -> int:
     return changed
 
 
-# --- values -------------------------------------------------------------------------------------
+# --- values -------------------------------------------------------------------------------
 
 
 def encrypt(plaintext: str, data_key_id: uuid.UUID | str | None = None) -> str:

@@ -49,7 +49,7 @@ ALLOWED_HOSTS = _hosts or ["127.0.0.1", "localhost", "testserver"]
 CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
 TRUST_X_FORWARDED_FOR = env.bool("TRUST_X_FORWARDED_FOR", default=False)
 
-# --- Personal-data keys (DESIGN §3) --------------------------------------------------------
+# --- Personal-data keys (DESIGN §3) -------------------------------------------------------
 # FIELD_ENCRYPTION_KEYS: comma-separated urlsafe-base64 32-byte keys; the first encrypts
 # (wraps data keys), all decrypt. BLIND_INDEX_KEY: a separate key for the keyed HMACs used
 # for exact look-up and name search. In development both are derived from the secret key
@@ -122,7 +122,7 @@ TEMPLATES = [
     },
 ]
 
-# --- Databases -----------------------------------------------------------------------------
+# --- Databases ----------------------------------------------------------------------------
 # `default` holds the business data; `keys` holds only the per-customer data keys, apart
 # from the data they protect (no history, not in the main backup, not rolled back by a
 # restore). Without DATABASE_URL both are SQLite files beside manage.py.
@@ -150,7 +150,7 @@ for _alias in DATABASES.values():
 DATABASE_ROUTERS = ["crm.db_routers.KeysRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-# --- Users ---------------------------------------------------------------------------------
+# --- Users --------------------------------------------------------------------------------
 AUTH_USER_MODEL = "crm.User"
 AUTHENTICATION_BACKENDS = [
     "django.contrib.auth.backends.ModelBackend",
@@ -173,7 +173,7 @@ ANONYMOUS_USER_NAME = None  # guardian: no anonymous user row
 GUARDIAN_RAISE_403 = False
 DEMO_PASSWORD = env.str("DEMO_PASSWORD", default="demo-Passw0rd!")
 
-# --- Internationalisation ------------------------------------------------------------------
+# --- Internationalisation -----------------------------------------------------------------
 LANGUAGE_CODE = env.str("LANGUAGE_CODE", default="en")
 LANGUAGES = [("en", _("English")), ("zh-hans", _("Simplified Chinese"))]
 LOCALE_PATHS = [BASE_DIR / "locale"]
@@ -181,7 +181,7 @@ TIME_ZONE = env.str("TIME_ZONE", default="Asia/Shanghai")
 USE_I18N = True
 USE_TZ = True
 
-# --- Static files --------------------------------------------------------------------------
+# --- Static files -------------------------------------------------------------------------
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = Path(env.str("STATIC_ROOT", default=str(BASE_DIR / "staticfiles")))
@@ -196,7 +196,7 @@ STORAGES = {
     },
 }
 
-# --- Tasks ---------------------------------------------------------------------------------
+# --- Tasks --------------------------------------------------------------------------------
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="")
 CELERY_RESULT_BACKEND = env.str("CELERY_RESULT_BACKEND", default=CELERY_BROKER_URL or None)
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=not CELERY_BROKER_URL)
@@ -212,7 +212,7 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 
-# --- E-mail --------------------------------------------------------------------------------
+# --- E-mail -------------------------------------------------------------------------------
 EMAIL_BACKEND = env.str(
     "EMAIL_BACKEND",
     default=(
@@ -228,7 +228,7 @@ EMAIL_HOST_PASSWORD = env.str("EMAIL_HOST_PASSWORD", default="")
 EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=False)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="crm@localhost")
 
-# --- REST API ------------------------------------------------------------------------------
+# --- REST API -----------------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework.authentication.TokenAuthentication",
@@ -266,10 +266,10 @@ SPECTACULAR_SETTINGS = {
 }
 IDEMPOTENCY_KEY_TTL_HOURS = env.int("IDEMPOTENCY_KEY_TTL_HOURS", default=24)
 
-# --- History -------------------------------------------------------------------------------
+# --- History ------------------------------------------------------------------------------
 SIMPLE_HISTORY_HISTORY_CHANGE_REASON_USE_TEXT_FIELD = True
 
-# --- Security ------------------------------------------------------------------------------
+# --- Security -----------------------------------------------------------------------------
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE", default=8 * 3600)
 X_FRAME_OPTIONS = "DENY"
@@ -285,7 +285,7 @@ if PRODUCTION:
     SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=True)
     SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=True)
 
-# --- Logging -------------------------------------------------------------------------------
+# --- Logging ------------------------------------------------------------------------------
 # Personal values never reach a log line: services log ids, never field values.
 LOGGING = {
     "version": 1,
@@ -300,7 +300,7 @@ LOGGING = {
     },
 }
 
-# --- Product settings ----------------------------------------------------------------------
+# --- Product settings ---------------------------------------------------------------------
 CRM = {
     "COMPANY_NAME": env.str("CRM_COMPANY_NAME", default="Demo Trading Co."),
 }

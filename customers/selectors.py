@@ -90,7 +90,7 @@ def attribute_rows(customer: Customer) -> list[dict]:
     return rows
 
 
-# --- timeline --------------------------------------------------------------------------------
+# --- timeline -----------------------------------------------------------------------------
 
 
 @dataclass
@@ -247,7 +247,7 @@ def customer_timeline(*, customer: Customer, limit: int = 100) -> list[TimelineE
     return entries[:limit]
 
 
-# --- dashboard ----------------------------------------------------------------------------------
+# --- dashboard ----------------------------------------------------------------------------
 
 
 def reverification_due_for(user, *, limit: int = 20) -> QuerySet:

@@ -49,7 +49,7 @@ __all__ = [
 
 _WHITESPACE = re.compile(r"\s+")
 
-# --- resident identity card number (GB 11643-1999) ----------------------------------------------
+# --- resident identity card number (GB 11643-1999) ----------------------------------------
 
 RESIDENT_ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 RESIDENT_ID_CHECK_CHARACTERS = "10X98765432"
@@ -132,7 +132,7 @@ def birth_date_from_resident_id(value: str) -> datetime.date:
     return birth_date
 
 
-# --- unified social credit code (GB 32100-2015) --------------------------------------------------
+# --- unified social credit code (GB 32100-2015) -------------------------------------------
 
 SOCIAL_CREDIT_CODE_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 SOCIAL_CREDIT_CODE_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
@@ -185,7 +185,7 @@ def is_valid_social_credit_code(value: str) -> bool:
     return True
 
 
-# --- mainland mobile numbers ---------------------------------------------------------------------
+# --- mainland mobile numbers --------------------------------------------------------------
 
 _MOBILE_SEPARATORS = re.compile(r"[\s\-]+")
 _MAINLAND_MOBILE = re.compile(r"1[3-9][0-9]{9}", re.ASCII)
@@ -224,7 +224,7 @@ def is_valid_mainland_mobile(value: str) -> bool:
     return True
 
 
-# --- passports -----------------------------------------------------------------------------------
+# --- passports ----------------------------------------------------------------------------
 
 _PASSPORT = re.compile(r"[A-Z0-9]{5,20}", re.ASCII)
 

@@ -20,8 +20,8 @@ from rest_framework.views import APIView
 from crm.api.idempotency import idempotent
 from crm.api.permissions import ModelPermissions
 from crm.api.serializers import ModelSerializer
-from crm.models import User
 from crm.fields import is_erased
+from crm.models import User
 from crm.personal_data import masked_value
 from customers import permissions as perms
 from customers import selectors, services
@@ -76,7 +76,7 @@ class CustomerNameField(serializers.Field):
         return masked_value(customer, "name")
 
 
-# --- output serializers -------------------------------------------------------------------------
+# --- output serializers -------------------------------------------------------------------
 
 
 class ContactOutput(ModelSerializer):
@@ -223,7 +223,7 @@ class CustomerDetailOutput(CustomerListOutput):
         ]
 
 
-# --- input serializers ---------------------------------------------------------------------------
+# --- input serializers --------------------------------------------------------------------
 
 
 class DocumentInputSerializer(serializers.Serializer):
@@ -363,7 +363,7 @@ class ReasonInput(serializers.Serializer):
     reason = serializers.CharField(max_length=300, required=False, allow_blank=True, default="")
 
 
-# --- the customer resource ------------------------------------------------------------------------
+# --- the customer resource ----------------------------------------------------------------
 
 
 class CustomerViewSet(viewsets.GenericViewSet):
@@ -611,7 +611,7 @@ class CustomerMergeApi(APIView):
         return Response({"survivor": data.validated_data["survivor"], "moved": moved})
 
 
-# --- visit plan -------------------------------------------------------------------------------------
+# --- visit plan ---------------------------------------------------------------------------
 
 
 class VisitPlanOutput(ModelSerializer):
@@ -679,7 +679,7 @@ class VisitPlanViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         return Response(VisitPlanOutput(entry).data)
 
 
-# --- reference data --------------------------------------------------------------------------------
+# --- reference data -----------------------------------------------------------------------
 
 
 class ReferenceOutput(serializers.Serializer):

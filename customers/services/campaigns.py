@@ -182,7 +182,7 @@ def campaign_preview(*, campaign: Campaign, user: User) -> dict[str, int]:
     return {key: counts[key] or 0 for key in ("audience", "reachable", "no_consent", "no_email")}
 
 
-# --- reads and access -------------------------------------------------------------------------
+# --- reads and access ---------------------------------------------------------------------
 
 
 def _visible_campaigns(user: User) -> QuerySet:
@@ -264,7 +264,7 @@ def _result_counts(sends: QuerySet) -> dict[str, int]:
     return {key: value or 0 for key, value in counts.items()}
 
 
-# --- writes -----------------------------------------------------------------------------------
+# --- writes -------------------------------------------------------------------------------
 
 
 @transaction.atomic
@@ -435,7 +435,7 @@ def _deliver(campaign: Campaign, customer_id: int, address: str, connection) -> 
     message.send(fail_silently=False)
 
 
-# --- unsubscribe ------------------------------------------------------------------------------
+# --- unsubscribe --------------------------------------------------------------------------
 
 
 class InvalidUnsubscribeToken(ValidationError):

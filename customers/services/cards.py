@@ -91,7 +91,7 @@ class DuplicateCustomer(ValidationError):
         super().__init__({field: [message]})
 
 
-# --- validation helpers ----------------------------------------------------------------
+# --- validation helpers -------------------------------------------------------------------
 
 
 def clean_phone(value: str, field: str = "phone") -> str:
@@ -217,7 +217,7 @@ def _check_owner(actor: User, owner: User, team: Team | None) -> None:
     raise PermissionDenied(_("You may only assign customers to members of your own team."))
 
 
-# --- create ----------------------------------------------------------------------------
+# --- create -------------------------------------------------------------------------------
 
 
 @dataclass
@@ -493,7 +493,7 @@ def customer_create(
     return customer
 
 
-# --- change ----------------------------------------------------------------------------
+# --- change -------------------------------------------------------------------------------
 
 
 @_refuse_raced_duplicates
@@ -647,7 +647,7 @@ def customer_access_grant(*, actor: User, customer: Customer, user: User, reason
         )
 
 
-# --- custom attributes -------------------------------------------------------------------
+# --- custom attributes --------------------------------------------------------------------
 
 
 def attributes_for(customer: Customer):

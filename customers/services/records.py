@@ -43,7 +43,7 @@ def _require(actor: User, perm: str) -> None:
         raise PermissionDenied(_("You are not allowed to do this."))
 
 
-# --- contacts ------------------------------------------------------------------------------
+# --- contacts -----------------------------------------------------------------------------
 
 
 @transaction.atomic
@@ -88,7 +88,7 @@ def contact_save(
     return contact
 
 
-# --- identity documents ----------------------------------------------------------------------
+# --- identity documents -------------------------------------------------------------------
 
 
 @_refuse_raced_duplicates
@@ -158,7 +158,7 @@ def identity_document_verify(
     return document
 
 
-# --- consents -------------------------------------------------------------------------------
+# --- consents -----------------------------------------------------------------------------
 
 
 @transaction.atomic
@@ -241,7 +241,7 @@ def consent_withdraw_purpose(*, customer: Customer, purpose: str, reason: str) -
     return count
 
 
-# --- interactions -----------------------------------------------------------------------------
+# --- interactions -------------------------------------------------------------------------
 
 
 @transaction.atomic
@@ -296,7 +296,7 @@ def follow_up_done(*, actor: User, interaction: Interaction) -> Interaction:
     return interaction
 
 
-# --- service stages -----------------------------------------------------------------------------
+# --- service stages -----------------------------------------------------------------------
 
 
 @transaction.atomic
@@ -336,7 +336,7 @@ def stage_move(
     return move
 
 
-# --- visit plans --------------------------------------------------------------------------------
+# --- visit plans --------------------------------------------------------------------------
 
 
 def max_fruitless_visits() -> int:
@@ -416,7 +416,7 @@ def visit_record(
     return entry, interaction
 
 
-# --- records upkeep -----------------------------------------------------------------------------
+# --- records upkeep -----------------------------------------------------------------------
 
 
 def reverification_overdue(*, today: datetime.date | None = None):

@@ -29,7 +29,7 @@ SERVICE_ONLY = [services.ConsentInput("service", "paper", "2026-01")]
 LINK = re.compile(r"https?://\S+/customers/unsubscribe/\S+/")
 
 
-# --- helpers ----------------------------------------------------------------------------------
+# --- helpers ------------------------------------------------------------------------------
 
 
 @pytest.fixture
@@ -83,7 +83,7 @@ def as_user(user) -> APIClient:
     return client
 
 
-# --- create and audience ----------------------------------------------------------------------
+# --- create and audience ------------------------------------------------------------------
 
 
 def test_create_stores_normalised_filters_and_audits(north):
@@ -173,7 +173,7 @@ def test_preview_counts_in_one_query(north, django_assert_num_queries):
     assert preview == {"audience": 4, "reachable": 1, "no_consent": 2, "no_email": 1}
 
 
-# --- sending ----------------------------------------------------------------------------------
+# --- sending ------------------------------------------------------------------------------
 
 
 def test_send_skips_customers_without_live_consent_or_email(
@@ -343,7 +343,7 @@ def test_sending_to_30_customers_runs_a_bounded_number_of_queries(
     assert counts["sent"] == 20 and counts["no_consent"] == 10 and len(mailoutbox) == 20
 
 
-# --- unsubscribe ------------------------------------------------------------------------------
+# --- unsubscribe --------------------------------------------------------------------------
 
 
 def test_unsubscribe_link_withdraws_consent_and_the_next_campaign_skips(
@@ -418,7 +418,7 @@ def test_bad_unsubscribe_links_get_friendly_pages(north, client):
     assert live_marketing(customer)
 
 
-# --- HTML pages -------------------------------------------------------------------------------
+# --- HTML pages ---------------------------------------------------------------------------
 
 
 def test_manager_creates_previews_and_sends_from_the_pages(
@@ -577,7 +577,7 @@ def test_detail_page_query_count_does_not_grow_with_the_send_log(
     assert count_queries(first) == count_queries(second)
 
 
-# --- API --------------------------------------------------------------------------------------
+# --- API ----------------------------------------------------------------------------------
 
 API_INPUT = {
     "name": "Spring news",

@@ -33,8 +33,9 @@ def pair():
     duplicate = make_customer(owner, name="张明华 ")
     _fill(survivor, owner)
     _fill(duplicate, owner)
-    services.customer_update(actor=owner, customer_id=duplicate.pk, version=1,
-                             changes={"address": "北京市海淀区1号"})
+    services.customer_update(
+        actor=owner, customer_id=duplicate.pk, version=1, changes={"address": "北京市海淀区1号"}
+    )
     return manager, owner, survivor, duplicate
 
 
@@ -43,8 +44,9 @@ def test_every_child_row_moves_and_nothing_is_lost(pair):
     before_survivor, before_duplicate = child_counts(survivor), child_counts(duplicate)
     assert sum(before_duplicate.values()) >= 7
 
-    moved = services.customer_merge(actor=manager, survivor_id=survivor.pk,
-                                    duplicate_id=duplicate.pk, reason="same person")
+    moved = services.customer_merge(
+        actor=manager, survivor_id=survivor.pk, duplicate_id=duplicate.pk, reason="same person"
+    )
 
     after_survivor, after_duplicate = child_counts(survivor), child_counts(duplicate)
     assert sum(after_duplicate.values()) == 0
@@ -63,15 +65,15 @@ def test_moved_rows_are_re_encrypted_under_the_survivors_key(pair):
     )
     assert {encryption.key_id_of(t) for t in tokens} == {str(survivor.data_key_id)}
     assert {c.name for c in Contact.objects.filter(customer=survivor)} == {"王芳"}
-    summaries = set(Interaction.objects.filter(customer=survivor).values_list("summary",
-                                                                            flat=True))
+    summaries = set(Interaction.objects.filter(customer=survivor).values_list("summary", flat=True))
     assert summaries == {"电话回访", "上门拜访"}
 
 
 def test_both_histories_and_the_merge_show_on_the_survivor(pair):
     manager, _owner, survivor, duplicate = pair
-    services.customer_merge(actor=manager, survivor_id=survivor.pk, duplicate_id=duplicate.pk,
-                            reason="same person")
+    services.customer_merge(
+        actor=manager, survivor_id=survivor.pk, duplicate_id=duplicate.pk, reason="same person"
+    )
     from customers.selectors import customer_timeline
 
     timeline = customer_timeline(customer=survivor)
@@ -79,8 +81,11 @@ def test_both_histories_and_the_merge_show_on_the_survivor(pair):
     assert titles.count("Card created") == 2
     assert "Card merged" in titles
     changed = [e for e in timeline if e.title == "Card changed"]
-    assert any(label == "address" and value == "北京市海淀区****" for e in changed
-               for label, value in e.changes)
+    assert any(
+        label == "address" and value == "北京市海淀区****"
+        for e in changed
+        for label, value in e.changes
+    )
     event = AuditEvent.objects.get(action=events.CUSTOMER_MERGED)
     assert event.data["duplicate_id"] == duplicate.pk and event.reason == "same person"
     assert StageMove.objects.filter(customer=survivor).count() == 2
@@ -94,8 +99,7 @@ def test_merge_rules(pair):
         services.customer_merge(actor=manager, survivor_id=survivor.pk, duplicate_id=survivor.pk)
     services.customer_merge(actor=manager, survivor_id=survivor.pk, duplicate_id=duplicate.pk)
     with pytest.raises(ValidationError):
-        services.customer_merge(actor=manager, survivor_id=duplicate.pk,
-                                duplicate_id=survivor.pk)
+        services.customer_merge(actor=manager, survivor_id=duplicate.pk, duplicate_id=survivor.pk)
 
 
 def test_merged_card_frees_its_phone_and_leaves_lists(pair):

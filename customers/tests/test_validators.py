@@ -47,7 +47,7 @@ def test_independent_check_matches_the_public_sample():
     assert make_resident_id() == "11010519491231002X"
 
 
-# --- resident identity card numbers --------------------------------------------------------------
+# --- resident identity card numbers -------------------------------------------------------
 
 
 @pytest.mark.parametrize(
@@ -170,7 +170,7 @@ def test_property_only_the_computed_check_character_validates(body):
             assert not is_valid_resident_id(body + other)
 
 
-# --- unified social credit codes ----------------------------------------------------------------
+# --- unified social credit codes ----------------------------------------------------------
 
 SCC_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 
@@ -228,7 +228,7 @@ def test_social_credit_code_wrong_length(value):
     assert not is_valid_social_credit_code(value)
 
 
-# --- mainland mobile numbers --------------------------------------------------------------------
+# --- mainland mobile numbers --------------------------------------------------------------
 
 
 @pytest.mark.parametrize(
@@ -271,7 +271,7 @@ def test_invalid_mainland_mobiles(value):
     assert not is_valid_mainland_mobile(value)
 
 
-# --- passports -----------------------------------------------------------------------------------
+# --- passports ----------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize(

@@ -58,13 +58,15 @@ def test_card_query_count_does_not_grow(client, owner, django_assert_max_num_que
         services.interaction_log(actor=owner, customer=customer, kind="call", summary=f"n{i}")
         services.contact_save(actor=owner, customer=customer, name=f"联系人{i}")
     with django_assert_max_num_queries(len(few.captured_queries)):
-        response = client.get(reverse("customers:detail", args=[customer.pk]),
-                              {"tab": "interactions"})
+        response = client.get(
+            reverse("customers:detail", args=[customer.pk]), {"tab": "interactions"}
+        )
     assert response.status_code == 200
 
 
-@pytest.mark.parametrize("tab", ["profile", "contacts", "identity", "consents", "interactions",
-                                 "stages", "timeline"])
+@pytest.mark.parametrize(
+    "tab", ["profile", "contacts", "identity", "consents", "interactions", "stages", "timeline"]
+)
 def test_every_tab_renders_alone_and_in_the_card(client, owner, tab):
     customer = make_customer(owner, name="张三")
     client.force_login(owner)
@@ -84,8 +86,12 @@ def test_viewing_a_card_is_audited_and_invisible_card_is_404(client, owner):
     response = client.get(reverse("customers:detail", args=[customer.pk]))
     assert response.status_code == 404 and b"This page does not exist" in response.content
     assert AuditEvent.objects.filter(action="access.denied", actor_id=stranger.pk).exists()
-    assert client.post(reverse("customers:reveal", args=[customer.pk]),
-                       {"fields_": ["phone"], "reason": "x"}).status_code == 404
+    assert (
+        client.post(
+            reverse("customers:reveal", args=[customer.pk]), {"fields_": ["phone"], "reason": "x"}
+        ).status_code
+        == 404
+    )
 
 
 @pytest.mark.parametrize("role", [roles.ADMIN])
@@ -104,15 +110,30 @@ def test_create_form_shows_field_errors_and_creates(client, owner):
     other = BusinessType.objects.get(code="other").pk
     missing = client.post(url, {"kind": "individual", "name": "", "business_type": other})
     assert "This field is required." in missing.content.decode()
-    bad = client.post(url, {"kind": "individual", "name": "韩梅梅", "business_type": other,
-                            "phone": "12345", "document_type": "resident_id",
-                            "document_number": "110105194912310021"})
+    bad = client.post(
+        url,
+        {
+            "kind": "individual",
+            "name": "韩梅梅",
+            "business_type": other,
+            "phone": "12345",
+            "document_type": "resident_id",
+            "document_number": "110105194912310021",
+        },
+    )
     html = bad.content.decode()
     assert bad.status_code == 200 and "mainland" in html and "check" in html.lower()
     assert Customer.objects.count() == 0
-    good = client.post(url, {"kind": "individual", "name": "韩梅梅",
-                             "business_type": BusinessType.objects.get(code="other").pk,
-                             "phone": "13812340000", "marketing_consent": "on"})
+    good = client.post(
+        url,
+        {
+            "kind": "individual",
+            "name": "韩梅梅",
+            "business_type": BusinessType.objects.get(code="other").pk,
+            "phone": "13812340000",
+            "marketing_consent": "on",
+        },
+    )
     customer = Customer.objects.get()
     assert good.status_code == 302 and good["Location"].endswith(f"/{customer.pk}/")
     assert customer.consents.get().purpose == "marketing"
@@ -123,9 +144,15 @@ def test_duplicate_in_the_form_links_to_the_visible_card(client, owner):
     client.force_login(owner)
     from customers.models import BusinessType
 
-    response = client.post(reverse("customers:create"), {
-        "kind": "individual", "name": "韩梅梅",
-        "business_type": BusinessType.objects.get(code="other").pk, "phone": "13812340000"})
+    response = client.post(
+        reverse("customers:create"),
+        {
+            "kind": "individual",
+            "name": "韩梅梅",
+            "business_type": BusinessType.objects.get(code="other").pk,
+            "phone": "13812340000",
+        },
+    )
     html = response.content.decode()
     assert existing.code in html and reverse("customers:detail", args=[existing.pk]) in html
 
@@ -136,10 +163,19 @@ def test_stale_edit_shows_a_clear_message_and_keeps_the_newer_data(client, owner
     url = reverse("customers:edit", args=[customer.pk])
     form = client.get(url).content.decode()
     assert 'name="version" value="1"' in form and "李*" in form  # placeholder is masked
-    services.customer_update(actor=owner, customer_id=customer.pk, version=1,
-                             changes={"name": "李小雷"})
-    response = client.post(url, {"kind": "individual", "name": "王五", "version": 1,
-                                 "business_type": customer.business_type_id}, follow=True)
+    services.customer_update(
+        actor=owner, customer_id=customer.pk, version=1, changes={"name": "李小雷"}
+    )
+    response = client.post(
+        url,
+        {
+            "kind": "individual",
+            "name": "王五",
+            "version": 1,
+            "business_type": customer.business_type_id,
+        },
+        follow=True,
+    )
     assert "changed by someone else" in response.content.decode()
     assert Customer.objects.get(pk=customer.pk).name == "李小雷"
 
@@ -150,8 +186,9 @@ def test_reveal_with_reason_shows_clear_value_once(client, owner):
     url = reverse("customers:reveal", args=[customer.pk])
     refused = client.post(url, {"fields_": ["phone"], "reason": ""}, HTTP_HX_REQUEST="true")
     assert refused.status_code == 400 and b"13812345678" not in refused.content
-    shown = client.post(url, {"fields_": ["phone"], "reason": "calling back"},
-                        HTTP_HX_REQUEST="true")
+    shown = client.post(
+        url, {"fields_": ["phone"], "reason": "calling back"}, HTTP_HX_REQUEST="true"
+    )
     assert b"13812345678" in shown.content
     assert AuditEvent.objects.get(action=events.CUSTOMER_REVEALED).reason == "calling back"
 
@@ -159,12 +196,19 @@ def test_reveal_with_reason_shows_clear_value_once(client, owner):
 def test_card_actions_from_the_tabs(client, owner):
     customer = make_customer(owner)
     client.force_login(owner)
-    response = client.post(reverse("customers:interaction-create", args=[customer.pk]),
-                           {"kind": "call", "summary": "聊得不错", "outcome": "positive",
-                            "next_follow_up": timezone.localdate().isoformat()})
+    response = client.post(
+        reverse("customers:interaction-create", args=[customer.pk]),
+        {
+            "kind": "call",
+            "summary": "聊得不错",
+            "outcome": "positive",
+            "next_follow_up": timezone.localdate().isoformat(),
+        },
+    )
     assert response.status_code == 302
-    response = client.post(reverse("customers:contact-create", args=[customer.pk]),
-                           {"name": "王芳", "phone": "bad"})
+    response = client.post(
+        reverse("customers:contact-create", args=[customer.pk]), {"name": "王芳", "phone": "bad"}
+    )
     assert response.status_code == 400 and b"mainland" in response.content
     response = client.post(reverse("customers:reverify", args=[customer.pk]))
     assert response.status_code == 302
@@ -175,9 +219,15 @@ def test_card_actions_from_the_tabs(client, owner):
 def test_home_lists_overdue_cards_and_follow_ups(client, owner):
     customer = make_customer(owner)
     Customer.objects.filter(pk=customer.pk).update(
-        reverification_due=timezone.localdate() - datetime.timedelta(days=2))
-    Interaction.objects.create(customer=customer, data_key_id=customer.data_key_id, kind="call",
-                               user=owner, next_follow_up=timezone.localdate())
+        reverification_due=timezone.localdate() - datetime.timedelta(days=2)
+    )
+    Interaction.objects.create(
+        customer=customer,
+        data_key_id=customer.data_key_id,
+        kind="call",
+        user=owner,
+        next_follow_up=timezone.localdate(),
+    )
     client.force_login(owner)
     html = client.get(reverse("home")).content.decode()
     assert "Re-verifications overdue" in html and html.count(customer.code) >= 2
@@ -190,8 +240,9 @@ def test_visit_plan_page_tells_why_a_prospect_left(client, owner, settings):
     client.force_login(owner)
     client.post(reverse("customers:visit-plan-add", args=[customer.pk]))
     entry = customer.visit_plan_entries.get()
-    response = client.post(reverse("customers:visit-record", args=[entry.pk]),
-                           {"outcome": "no_result"}, follow=True)
+    response = client.post(
+        reverse("customers:visit-record", args=[entry.pk]), {"outcome": "no_result"}, follow=True
+    )
     html = response.content.decode()
     assert "left your visit plan" in html and "1 visits without result" in html
 
@@ -201,8 +252,10 @@ def test_merge_page_for_managers_only(client, owner):
     client.force_login(owner)
     assert client.get(reverse("customers:merge")).status_code == 403
     client.force_login(manager_of(owner.team))
-    response = client.post(reverse("customers:merge"), {
-        "survivor": survivor.code, "duplicate": duplicate.code, "reason": "same"})
+    response = client.post(
+        reverse("customers:merge"),
+        {"survivor": survivor.code, "duplicate": duplicate.code, "reason": "same"},
+    )
     assert response.status_code == 302
     assert Customer.objects.get(pk=duplicate.pk).status == Customer.Status.MERGED
 
