@@ -255,8 +255,6 @@ def customer_reveal_view(request, pk):
                 fields=form.cleaned_data["fields_"],
                 reason=form.cleaned_data["reason"],
             )
-        except PermissionDenied as error:
-            raise PermissionDenied(str(error)) from error
         except ValidationError as error:
             _apply_errors(form, error)
     return render(
