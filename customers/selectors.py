@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from dataclasses import field as dataclass_field
 from datetime import datetime, timedelta
 
+from django.db import models
 from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -100,7 +102,7 @@ class TimelineEntry:
     title: str
     detail: str = ""
     actor: str = ""
-    changes: list[tuple[str, str]] = field(default_factory=list)
+    changes: list[tuple[str, str]] = dataclass_field(default_factory=list)
 
     def as_dict(self) -> dict:
         return {
@@ -117,6 +119,7 @@ def _actor(user) -> str:
     return user.get_username() if user else ""
 
 
+# Bookkeeping columns, and the stage columns whose moves have entries of their own.
 _HIDDEN_HISTORY_FIELDS = {
     "updated_at",
     "created_at",
@@ -124,25 +127,44 @@ _HIDDEN_HISTORY_FIELDS = {
     "phone_index",
     "email_index",
     "data_key_id",
+    "stage",
+    "stage_owner",
 }
 
 
-def _field_changes(record, previous) -> list[tuple[str, str]]:
+def _field_changes(record, previous) -> list[tuple[models.Field, object]]:
     delta = record.diff_against(previous)
-    changes = []
-    for change in delta.changes:
-        if change.field in _HIDDEN_HISTORY_FIELDS:
-            continue
-        label = str(Customer._meta.get_field(change.field).verbose_name)
-        entry = personal_data.get(Customer, change.field)
-        if is_erased(change.new):
-            shown = _("[erased]")
-        elif entry is not None:
-            shown = "" if change.new in (None, "") else masking.mask(entry.mask, change.new)
-        else:
-            shown = "" if change.new is None else str(change.new)
-        changes.append((label, shown))
-    return changes
+    return [
+        (Customer._meta.get_field(change.field), change.new)
+        for change in delta.changes
+        if change.field not in _HIDDEN_HISTORY_FIELDS
+    ]
+
+
+def _related_names(changes) -> dict[tuple[type, object], str]:
+    """One query per related model for every foreign key value the changes mention."""
+    wanted: dict[type, set] = {}
+    for field, value in changes:
+        if field.is_relation and value is not None:
+            wanted.setdefault(field.related_model, set()).add(value)
+    names = {}
+    for model, ids in wanted.items():
+        for obj in model._default_manager.filter(pk__in=ids):
+            names[(model, obj.pk)] = (
+                obj.get_username() if hasattr(obj, "get_username") else str(obj)
+            )
+    return names
+
+
+def _shown(field, value, names) -> str:
+    if is_erased(value):
+        return _("[erased]")
+    if value in (None, ""):
+        return ""
+    if field.is_relation:
+        return names.get((field.related_model, value), str(value))
+    entry = personal_data.get(Customer, field.name)
+    return masking.mask(entry.mask, value) if entry is not None else str(value)
 
 
 def _card_entries(customer_ids: list[int], limit: int) -> list[TimelineEntry]:
@@ -151,35 +173,35 @@ def _card_entries(customer_ids: list[int], limit: int) -> list[TimelineEntry]:
         .select_related("history_user")
         .order_by("id", "history_date", "history_id")
     )
-    entries = []
+    raw = []
     previous_by_id = {}
     for record in records:
         previous = previous_by_id.get(record.id)
         previous_by_id[record.id] = record
         if previous is None:
-            entries.append(
-                TimelineEntry(
-                    record.history_date,
-                    "card",
-                    _("Card created"),
-                    detail=record.code,
-                    actor=_actor(record.history_user),
-                )
-            )
+            raw.append((record, None))
             continue
         changes = _field_changes(record, previous)
         reason = record.history_change_reason or ""
-        if not changes and not reason:
+        if changes or (reason and not reason.startswith("stage:")):
+            raw.append((record, changes))
+    names = _related_names([change for _record, changes in raw for change in changes or ()])
+    entries = []
+    for record, changes in raw:
+        actor = _actor(record.history_user)
+        if changes is None:
+            entries.append(
+                TimelineEntry(
+                    record.history_date, "card", _("Card created"), detail=record.code, actor=actor
+                )
+            )
             continue
+        reason = record.history_change_reason or ""
         title = _("Card merged") if reason.startswith("merged ") else _("Card changed")
+        shown = [(str(field.verbose_name), _shown(field, value, names)) for field, value in changes]
         entries.append(
             TimelineEntry(
-                record.history_date,
-                "card",
-                title,
-                detail=reason,
-                actor=_actor(record.history_user),
-                changes=changes,
+                record.history_date, "card", title, detail=reason, actor=actor, changes=shown
             )
         )
     entries.sort(key=lambda e: e.at, reverse=True)

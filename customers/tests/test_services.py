@@ -365,3 +365,20 @@ def test_custom_attributes_validate_and_encrypt_personal_values():
     other = make_customer(owner)  # not a school: the course does not apply
     with pytest.raises(ValidationError):
         services.attribute_values_set(actor=owner, customer=other, values={"course": "piano"})
+
+
+def test_timeline_names_related_records_and_does_not_repeat_stage_moves():
+    from customers.models import Tier
+    from customers.selectors import customer_timeline
+
+    owner = rep()
+    customer = make_customer(owner)
+    services.customer_update(actor=owner, customer_id=customer.pk, version=1,
+                             changes={"tier": Tier.objects.get(code="a")})
+    services.stage_move(actor=owner, customer_id=customer.pk,
+                        to_stage=ServiceStage.objects.get(code="signed"), responsible=owner)
+    timeline = customer_timeline(customer=customer)
+    changed = [e for e in timeline if e.title == "Card changed"]
+    assert [c for e in changed for c in e.changes] == [("tier", "Key account")]
+    assert [e.title for e in timeline if e.kind == "stage"] == ["Stage: Signed / enrolled",
+                                                               "Stage: Inquiry"]
