@@ -379,6 +379,8 @@ def test_timeline_names_related_records_and_does_not_repeat_stage_moves():
                         to_stage=ServiceStage.objects.get(code="signed"), responsible=owner)
     timeline = customer_timeline(customer=customer)
     changed = [e for e in timeline if e.title == "Card changed"]
-    assert [c for e in changed for c in e.changes] == [("tier", "Key account")]
+    due = (timezone.localdate() + datetime.timedelta(days=180)).isoformat()
+    assert sorted(c for e in changed for c in e.changes) == [
+        ("re-verification due", due), ("tier", "Key account")]
     assert [e.title for e in timeline if e.kind == "stage"] == ["Stage: Signed / enrolled",
                                                                "Stage: Inquiry"]
