@@ -57,6 +57,7 @@ from customers.models import (
     ImportJob,
     Tier,
 )
+from customers.selectors import customer_list
 from customers.services.cards import (
     DocumentInput,
     _check_owner,
@@ -83,7 +84,7 @@ FINISHED = (
     ImportJob.Status.FAILED,
 )
 
-# --- messages (English templates, translated when shown) -------------------------------------
+# --- messages (English templates, translated when shown) ----------------------------------
 
 REQUIRED = gettext_noop("This field is required.")
 TOO_LONG = gettext_noop("This value is too long (at most %(limit)s characters).")
@@ -110,8 +111,7 @@ NO_IDENTIFIER = gettext_noop(
     "file is imported again."
 )
 NO_CONTACT_IDENTIFIER = gettext_noop(
-    "Give a phone or an e-mail, so that the contact is recognised when the file is imported "
-    "again."
+    "Give a phone or an e-mail, so that the contact is recognised when the file is imported again."
 )
 SAME_IN_FILE = gettext_noop("The same value is already on line %(line)s of this file.")
 EXISTS_VISIBLE = gettext_noop("This customer already exists: %(code)s.")
@@ -122,7 +122,7 @@ BAD_BOOLEAN = gettext_noop("Enter yes or no (是/否).")
 SECOND_PRIMARY = gettext_noop(
     "Line %(line)s already makes another contact the primary contact of this customer."
 )
-UNKNOWN_COLUMN = gettext_noop("Unknown column; rename it or delete it.")
+UNKNOWN_COLUMN = gettext_noop("Unknown column; rename its header or delete the column.")
 REPEATED_COLUMN = gettext_noop("This column appears more than once.")
 MISSING_COLUMN = gettext_noop("The file has no such column, and it is required.")
 NO_ROWS = gettext_noop("The file has no rows to import.")
@@ -151,7 +151,7 @@ class ImportFileError(Exception):
         self.line = line
 
 
-def _error(line: int, column: str, message: str, **params) -> dict:
+def _error(line: int, column: str, message: str, /, **params) -> dict:
     entry = {"line": line, "column": column, "message": message}
     if params:
         entry["params"] = params
@@ -162,7 +162,8 @@ def import_error_rows(errors: list[dict]) -> list[dict]:
     """The stored errors as ``{"line", "column", "message"}`` in the active language."""
     rows = []
     for entry in errors:
-        message = _(entry.get("message", ""))
+        message = entry.get("message") or ""
+        message = _(message) if message else ""
         params = entry.get("params")
         if params:
             with contextlib.suppress(KeyError, TypeError, ValueError):
@@ -171,7 +172,7 @@ def import_error_rows(errors: list[dict]) -> list[dict]:
     return rows
 
 
-# --- columns -----------------------------------------------------------------------------------
+# --- columns ------------------------------------------------------------------------------
 
 
 def normalise_header(text: object) -> str:
@@ -223,6 +224,16 @@ class Header:
     fatal: bool
 
 
+def column_letter(index: int) -> str:
+    """The spreadsheet name of the column at ``index`` (0 → "A", 26 → "AA")."""
+    letters = ""
+    index += 1
+    while index:
+        index, remainder = divmod(index - 1, 26)
+        letters = chr(ord("A") + remainder) + letters
+    return letters
+
+
 def read_header(target: str, line: int, cells: list) -> Header:
     columns = COLUMNS[target]
     lookup = {}
@@ -237,16 +248,20 @@ def read_header(target: str, line: int, cells: list) -> Header:
             continue
         key = lookup.get(normalise_header(title))
         if key is None:
-            errors.append(_error(line, title[:100], UNKNOWN_COLUMN))
+            # Named by its letter, not its text: in a file without a header row the "title"
+            # is a customer's data.
+            errors.append(_error(line, column_letter(index), UNKNOWN_COLUMN))
         elif key in positions:
             errors.append(_error(line, key, REPEATED_COLUMN))
         else:
             positions[key] = index
     missing = [c.key for c in columns if c.required and c.key not in positions]
     errors.extend(_error(line, key, MISSING_COLUMN) for key in missing)
-    return Header(positions, errors, fatal=bool(missing) or any(
-        e["message"] == REPEATED_COLUMN for e in errors
-    ))
+    return Header(
+        positions,
+        errors,
+        fatal=bool(missing) or any(e["message"] == REPEATED_COLUMN for e in errors),
+    )
 
 
 def cell_text(value: object) -> str:
@@ -264,7 +279,7 @@ def cell_text(value: object) -> str:
     return str(value).strip()
 
 
-# --- reading the stored file ----------------------------------------------------------------------
+# --- reading the stored file --------------------------------------------------------------
 
 
 def _is_blank(cells: list) -> bool:
@@ -313,7 +328,7 @@ class CsvSource:
             reader = csv.reader(text, delimiter=self.delimiter)
             line = 0
             try:
-                for line, cells in enumerate(reader, start=1):  # noqa: B007
+                for line, cells in enumerate(reader, start=1):  # noqa: B007 (used below)
                     yield line, cells
             except csv.Error as exc:
                 raise ImportFileError(BAD_CSV, line + 1) from exc
@@ -333,9 +348,13 @@ class XlsxSource:
 
     def __init__(self, stored_file: str):
         self._file = tempfile.SpooledTemporaryFile(max_size=XLSX_IN_MEMORY)  # noqa: SIM115
-        with open_decrypted(stored_file) as raw:
-            shutil.copyfileobj(raw, self._file, 1024 * 1024)
-        self.data_rows = max(self._dimension_rows() - 1, 0)
+        try:
+            with open_decrypted(stored_file) as raw:
+                shutil.copyfileobj(raw, self._file, 1024 * 1024)
+            self.data_rows = max(self._dimension_rows() - 1, 0)  # an estimate, for progress
+        except BaseException:
+            self._file.close()
+            raise
 
     def _workbook(self):
         from openpyxl import load_workbook
@@ -388,15 +407,18 @@ def _records(source, target: str) -> Iterator[tuple[int, dict | Header]]:
                 if header.fatal:
                     return
                 continue
-            yield line, {
-                key: cell_text(cells[index]) if index < len(cells) else ""
-                for key, index in header.positions.items()
-            }
+            yield (
+                line,
+                {
+                    key: cell_text(cells[index]) if index < len(cells) else ""
+                    for key, index in header.positions.items()
+                },
+            )
     finally:
         rows.close()
 
 
-# --- checking rows ----------------------------------------------------------------------------------
+# --- checking rows ------------------------------------------------------------------------
 
 
 @dataclass
@@ -406,7 +428,7 @@ class Row:
     errors: list[dict] = field(default_factory=list)
     keys: list[tuple[str, str]] = field(default_factory=list)  # (column, blind index)
 
-    def add(self, column: str, message: str, **params) -> None:
+    def add(self, column: str, message: str, /, **params) -> None:
         self.errors.append(_error(self.line, column, message, **params))
 
 
@@ -464,6 +486,11 @@ def _folded(text: str) -> str:
     return unicodedata.normalize("NFKC", text).strip().casefold()
 
 
+def _aliases(table: dict[str, tuple[str, ...]]) -> dict[str, str]:
+    """``{value: (alias, …)}`` → ``{folded alias or value: value}``."""
+    return {_folded(alias): value for value, names in table.items() for alias in (value, *names)}
+
+
 class Checker:
     """Checks rows of one target: the per-row rules, then duplicates by batch."""
 
@@ -477,6 +504,9 @@ class Checker:
     def check_database(self, rows: list[Row]) -> None:
         raise NotImplementedError
 
+    def prepare(self, rows: list[Row]) -> None:
+        """Fetch what writing these rows needs, in one go (before the batch is written)."""
+
     def write(self, row: Row) -> None:
         raise NotImplementedError
 
@@ -487,21 +517,30 @@ class Checker:
 
 
 class CustomerChecker(Checker):
-    KINDS = {
-        **dict.fromkeys(("organisation", "organization", "org", "company", "机构", "企业",
-                         "单位", "公司", "组织"), Customer.Kind.ORGANISATION),
-        **dict.fromkeys(("individual", "person", "personal", "个人", "自然人"),
-                        Customer.Kind.INDIVIDUAL),
-    }
-    ID_TYPES = {
-        **dict.fromkeys(("resident_id", "居民身份证", "身份证"), IdentityDocument.Type.RESIDENT_ID),
-        **dict.fromkeys(("passport", "护照"), IdentityDocument.Type.PASSPORT),
-        **dict.fromkeys(("social_credit_code", "统一社会信用代码", "信用代码"),
-                        IdentityDocument.Type.SOCIAL_CREDIT_CODE),
-        **dict.fromkeys(("business_licence", "business_license", "营业执照"),
-                        IdentityDocument.Type.BUSINESS_LICENCE),
-        **dict.fromkeys(("other", "其他"), IdentityDocument.Type.OTHER),
-    }
+    KINDS = _aliases(
+        {
+            Customer.Kind.ORGANISATION: (
+                "organization",
+                "org",
+                "company",
+                "机构",
+                "企业",
+                "单位",
+                "公司",
+                "组织",
+            ),
+            Customer.Kind.INDIVIDUAL: ("person", "personal", "个人", "自然人"),
+        }
+    )
+    ID_TYPES = _aliases(
+        {
+            IdentityDocument.Type.RESIDENT_ID: ("居民身份证", "身份证"),
+            IdentityDocument.Type.PASSPORT: ("护照",),
+            IdentityDocument.Type.SOCIAL_CREDIT_CODE: ("统一社会信用代码", "信用代码"),
+            IdentityDocument.Type.BUSINESS_LICENCE: ("business_license", "营业执照"),
+            IdentityDocument.Type.OTHER: ("其他",),
+        }
+    )
 
     def __init__(self, actor: User):
         super().__init__(actor)
@@ -603,12 +642,11 @@ class CustomerChecker(Checker):
 
         if not (cells.get("phone") or cells.get("email") or number):
             row.add("phone", NO_IDENTIFIER)
-        for column, kind, value in (
-            ("phone", "phone", values["phone"]),
-            ("email", "email", values["email"]),
-            ("id_number", "id_number", values["id_number"]),
+        for column, index in (
+            ("phone", blind_index("phone", values["phone"])),
+            ("email", blind_index("email", values["email"])),
+            ("id_number", document_index(values["id_number"]) if values["id_number"] else ""),
         ):
-            index = blind_index(kind, value) if value else ""
             if index:
                 row.keys.append((column, index))
                 if first_pass:
@@ -688,7 +726,7 @@ class ContactChecker(Checker):
     def check(self, line: int, cells: dict, *, first_pass: bool = True) -> Row:
         row = Row(line)
         values = row.values
-        values["customer_code"] = cells.get("customer_code", "").upper()
+        values["customer_code"] = cells.get("customer_code", "")
         if not values["customer_code"]:
             row.add("customer_code", REQUIRED)
         values["name"] = _text_field(row, cells, "name", Contact)
@@ -718,8 +756,6 @@ class ContactChecker(Checker):
 
     def customers_by_code(self, codes: set[str]) -> dict[str, Customer]:
         """The customers with these codes that the importer may change (one query)."""
-        from customers.selectors import customer_list
-
         found = customer_list(user=self.actor).filter(code__in=codes)
         return {c.code: c for c in found if perms.can_change(self.actor, c)}
 
@@ -751,9 +787,13 @@ class ContactChecker(Checker):
                 if (code, column, index) in existing:
                     row.add(column, CONTACT_EXISTS)
 
-    def write(self, row: Row, customer: Customer | None = None) -> None:
+    def prepare(self, rows: list[Row]) -> None:
+        self.batch_customers = self.customers_by_code({r.values["customer_code"] for r in rows})
+
+    def write(self, row: Row) -> None:
         values = row.values
-        if customer is None:
+        customer = self.batch_customers.get(values["customer_code"])
+        if customer is None:  # it left the importer's reach since the check
             raise Http404
         contact_save(
             actor=self.actor,
@@ -766,7 +806,7 @@ class ContactChecker(Checker):
         )
 
 
-# --- the job ----------------------------------------------------------------------------------------
+# --- the job ------------------------------------------------------------------------------
 
 
 def _extension(name: str) -> str:
@@ -801,10 +841,8 @@ def import_job_create(
         errors["file"] = [_("The file is empty.")]
     if errors:
         raise ValidationError(errors)
-    needed = "customers.add_customer" if target == ImportJob.Target.CUSTOMERS else (
-        "customers.add_contact"
-    )
-    if not actor.has_perm(needed):
+    creates = "customer" if target == ImportJob.Target.CUSTOMERS else "contact"
+    if not actor.has_perm(f"customers.add_{creates}"):
         raise PermissionDenied(_("You are not allowed to create these records."))
     if _extension(name) in XLSX_EXTENSIONS:
         upload.seek(0)
@@ -846,7 +884,8 @@ def _save_job(job: ImportJob, *fields: str) -> None:
 
 def _finish(job: ImportJob, status: str, errors: list[dict]) -> None:
     job.status = status
-    job.errors = sorted(errors, key=lambda e: e["line"])
+    order = {column.key: i for i, column in enumerate(COLUMNS.get(job.target, ()))}
+    job.errors = sorted(errors, key=lambda e: (e["line"], order.get(e["column"], len(order))))
     job.finished_at = timezone.now()
     _save_job(
         job,
@@ -928,17 +967,12 @@ def _import_pass(job: ImportJob, source, checker: Checker, invalid_lines: set[in
 
     def write_batch():
         nonlocal imported
-        customers = {}
-        if isinstance(checker, ContactChecker):
-            customers = checker.customers_by_code({r.values["customer_code"] for r in batch})
+        checker.prepare(batch)
         with transaction.atomic():
             for row in batch:
                 try:
                     with transaction.atomic():
-                        if isinstance(checker, ContactChecker):
-                            checker.write(row, customers.get(row.values["customer_code"]))
-                        else:
-                            checker.write(row)
+                        checker.write(row)
                 except ValidationError as exc:
                     details = exc.message_dict if hasattr(exc, "error_dict") else {"": exc.messages}
                     for column, messages in details.items():
@@ -956,14 +990,7 @@ def _import_pass(job: ImportJob, source, checker: Checker, invalid_lines: set[in
                 else:
                     imported += 1
         batch.clear()
-        failed = len(errors and {e["line"] for e in errors})
-        _progress(
-            job,
-            rows_imported=imported,
-            rows_valid=job.rows_valid,
-            rows_invalid=job.rows_invalid,
-        )
-        return failed
+        _progress(job, rows_imported=imported)
 
     for line, record in _records(source, job.target):
         if isinstance(record, Header) or line in invalid_lines:
@@ -1000,7 +1027,9 @@ def _run(job: ImportJob) -> None:
     _save_job(job, "status")
     actor = job.created_by
     checker = (
-        CustomerChecker(actor) if job.target == ImportJob.Target.CUSTOMERS else ContactChecker(actor)
+        CustomerChecker(actor)
+        if job.target == ImportJob.Target.CUSTOMERS
+        else ContactChecker(actor)
     )
     try:
         source = open_source(job)
@@ -1018,7 +1047,7 @@ def _run(job: ImportJob) -> None:
         if unusable or job.dry_run:
             _finish(job, _refused(job) if unusable else ImportJob.Status.CHECKED, errors)
             return
-        if errors and job.mode == ImportJob.Mode.ALL_OR_NOTHING or not job.rows_valid:
+        if (errors and job.mode == ImportJob.Mode.ALL_OR_NOTHING) or not job.rows_valid:
             _finish(job, ImportJob.Status.REJECTED, errors)
             return
         job.status = ImportJob.Status.IMPORTING
@@ -1074,7 +1103,7 @@ def _discard_upload(job: ImportJob) -> None:
         ImportJob.objects.filter(pk=job.pk).update(stored_file="")
 
 
-# --- reads for the pages and the API ---------------------------------------------------------------
+# --- reads for the pages and the API ------------------------------------------------------
 
 
 def import_job_list(*, user) -> QuerySet:

@@ -79,7 +79,7 @@ def lines_and_columns(job):
     return [(e["line"], e["column"]) for e in job.errors]
 
 
-# --- encodings and formats ---------------------------------------------------------------------
+# --- encodings and formats ----------------------------------------------------------------
 
 
 def test_gb18030_csv_with_chinese_headers(django_capture_on_commit_callbacks, upload_dir):
@@ -238,7 +238,7 @@ def test_the_stored_upload_is_encrypted(django_capture_on_commit_callbacks, uplo
     assert len(callbacks) == 1 and job.status == ImportJob.Status.PENDING
 
 
-# --- the error report ---------------------------------------------------------------------------
+# --- the error report ---------------------------------------------------------------------
 
 
 def bad_file(existing_phone):
@@ -389,7 +389,7 @@ def test_header_problems(django_capture_on_commit_callbacks):
     )
     job = run_import(django_capture_on_commit_callbacks, rep(), upload)
     assert job.status == ImportJob.Status.REJECTED
-    assert lines_and_columns(job) == [(1, "备注")]
+    assert lines_and_columns(job) == [(1, "D")]  # by letter: a header cell may be data
     assert Customer.objects.count() == 0
 
     upload = csv_file(
@@ -404,7 +404,17 @@ def test_header_problems(django_capture_on_commit_callbacks):
     job = run_import(django_capture_on_commit_callbacks, rep(), upload)
     assert job.status == ImportJob.Status.REJECTED
     assert lines_and_columns(job) == [(1, "kind"), (1, "business_type")]
-    assert job.rows_total == 0
+    assert job.rows_processed == 0 and job.rows_imported == 0
+
+
+def test_a_file_without_header_never_echoes_its_first_row(django_capture_on_commit_callbacks):
+    phone = mobile()
+    upload = csv_file([["张三丰", "个人", phone, "other"], ["李四", "个人", mobile(), "other"]])
+    job = run_import(django_capture_on_commit_callbacks, rep(), upload)
+    assert job.status == ImportJob.Status.REJECTED
+    assert {(1, "A"), (1, "B"), (1, "C"), (1, "D"), (1, "name")} <= set(lines_and_columns(job))
+    assert phone not in str(job.errors) and "张三丰" not in str(job.errors)
+    assert imports.column_letter(0) == "A" and imports.column_letter(27) == "AB"
 
 
 def test_empty_file_with_header_only(django_capture_on_commit_callbacks):
@@ -501,10 +511,29 @@ def test_check_pass_looks_up_duplicates_in_batches(
             dry_run=True,
         )
     # 100 rows, 4 batches: a handful of queries per batch, none per row.
-    with django_assert_max_num_queries(40):
+    with django_assert_max_num_queries(35):
         import_job_run(job_id=job.pk)
     job.refresh_from_db()
     assert job.status == ImportJob.Status.CHECKED and job.rows_processed == 100
+
+
+def test_a_long_file_is_checked_in_batches_with_progress(
+    django_capture_on_commit_callbacks, monkeypatch
+):
+    seen = []
+    original = imports._progress
+
+    def spy(job, **counters):
+        seen.append(counters.get("rows_processed"))
+        original(job, **counters)
+
+    monkeypatch.setattr(imports, "_progress", spy)
+    rows = [["name", "kind", "phone", "business_type"]]
+    rows += [[f"客户{i}", "个人", f"139{i:08d}", "other"] for i in range(1200)]
+    job = run_import(django_capture_on_commit_callbacks, rep(), csv_file(rows), dry_run=True)
+    assert job.status == ImportJob.Status.CHECKED and job.errors == []
+    assert job.rows_total == job.rows_processed == job.rows_valid == 1200
+    assert [n for n in seen if n] == list(range(200, 1201, 200))
 
 
 def test_progress_while_running():
@@ -514,7 +543,7 @@ def test_progress_while_running():
     assert imports.import_job_progress(job) == 75
 
 
-# --- contacts ------------------------------------------------------------------------------------
+# --- contacts -----------------------------------------------------------------------------
 
 
 def test_contacts_import_and_reimport(django_capture_on_commit_callbacks):
@@ -560,7 +589,7 @@ def test_contacts_import_and_reimport(django_capture_on_commit_callbacks):
     assert Contact.objects.filter(customer=mine).count() == 2
 
 
-# --- permissions --------------------------------------------------------------------------------
+# --- permissions --------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize("role", [roles.SERVICE_STAFF, roles.AUDITOR, roles.DPO, roles.ADMIN])
@@ -590,7 +619,7 @@ def test_roles_with_the_import_permission_may_import(role, django_capture_on_com
     assert job.status == ImportJob.Status.DONE and Customer.objects.count() == 1
 
 
-# --- API ------------------------------------------------------------------------------------------
+# --- API ----------------------------------------------------------------------------------
 
 API_URL = "/api/v1/customers/imports/"
 
@@ -696,7 +725,7 @@ def test_api_users_see_their_own_jobs_unless_they_see_everything(
         assert api(UserFactory(role=role)).get(API_URL).status_code == 403
 
 
-# --- pages ----------------------------------------------------------------------------------------
+# --- pages --------------------------------------------------------------------------------
 
 
 def test_upload_page_runs_the_import_and_shows_the_report(
@@ -723,6 +752,7 @@ def test_upload_page_runs_the_import_and_shows_the_report(
     assert page.status_code == 200
     body = page.content.decode()
     assert "This customer already exists" in body and "hx-trigger" not in body
+    assert "10 problems" in body
     assert client.get(reverse("customers:import-list")).status_code == 200
 
 
@@ -768,3 +798,19 @@ def test_job_pages_of_others_are_404(client, django_capture_on_commit_callbacks)
 def test_pages_need_a_login(client):
     response = client.get(reverse("customers:import-list"))
     assert response.status_code == 302 and "login" in response["Location"]
+
+
+def test_long_error_reports_are_paged(client, django_capture_on_commit_callbacks, monkeypatch):
+    from customers.views import imports as import_views
+
+    monkeypatch.setattr(import_views, "ERRORS_PER_PAGE", 4)
+    actor = rep()
+    existing = make_customer(actor)
+    job = run_import(django_capture_on_commit_callbacks, actor, csv_file(bad_file(existing.phone)))
+    client.force_login(actor)
+    url = reverse("customers:import-detail", args=[job.pk])
+    first = client.get(url).content.decode()
+    third = client.get(url, {"page": 3}).content.decode()
+    assert "10 problems" in first and "Page 1 of 3" in first and "check character" in first
+    assert "Page 3 of 3" in third and "recognised when the file is imported again" in third
+    assert "check character" not in third

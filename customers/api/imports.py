@@ -1,0 +1,202 @@
+"""API for importing and exporting customers and contacts (DESIGN §7).
+
+* ``POST /api/v1/customers/imports/`` (multipart: ``file``, ``target``, ``mode``, ``dry_run``)
+  queues a job and answers 202 with it; honours ``Idempotency-Key``.
+* ``GET /api/v1/customers/imports/`` and ``…/imports/<id>/``: one's own jobs (every job with
+  ``customers.view_all_customers``), with progress and the error report.
+* ``GET /api/v1/customers/export/?format=csv|xlsx&purpose=internal|third_party&<filters>``:
+  the file, filtered like the customer list. ``X-Export-Count`` and ``X-Export-Left-Out``
+  say how many customers are in it and how many lacked third-party consent.
+
+The paths start with ``customers/`` and are spliced in before the customers router so that
+they win over ``customers/<pk>/``.
+"""
+
+from django.http import HttpResponse, StreamingHttpResponse
+from django.urls import path
+from django.utils.cache import patch_cache_control
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
+from rest_framework import generics, serializers, status
+from rest_framework.parsers import FormParser, MultiPartParser
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from crm.api.idempotency import idempotent
+from crm.api.permissions import ModelPermissions
+from crm.api.serializers import ModelSerializer
+from customers import permissions as perms
+from customers.filters import CustomerFilter
+from customers.models import ImportJob
+from customers.services import exports
+from customers.services.imports import (
+    import_error_rows,
+    import_job_create,
+    import_job_get,
+    import_job_list,
+    import_job_progress,
+)
+
+
+class ImportPermissions(ModelPermissions):
+    """Reading jobs needs ``view_importjob``; creating one also the import permission."""
+
+    perms_map = {
+        **ModelPermissions.perms_map,
+        "POST": [perms.IMPORT, "%(app_label)s.add_%(model_name)s"],
+    }
+
+
+class ImportErrorSerializer(serializers.Serializer):
+    line = serializers.IntegerField(help_text="Line of the file (the header is line 1).")
+    column = serializers.CharField()
+    message = serializers.CharField()
+
+
+class ImportJobOutputSerializer(ModelSerializer):
+    status_label = serializers.CharField(source="get_status_display", read_only=True)
+    created_by = serializers.CharField(source="created_by.username", read_only=True)
+    progress = serializers.SerializerMethodField(help_text="Percent done.")
+    errors = serializers.SerializerMethodField()
+
+    class Meta:
+        model = ImportJob
+        fields = [
+            "id",
+            "target",
+            "mode",
+            "dry_run",
+            "status",
+            "status_label",
+            "file_name",
+            "encoding",
+            "rows_total",
+            "rows_processed",
+            "rows_valid",
+            "rows_invalid",
+            "rows_imported",
+            "progress",
+            "errors",
+            "created_by",
+            "created_at",
+            "finished_at",
+        ]
+        read_only_fields = fields
+
+    def get_progress(self, job) -> int:
+        return import_job_progress(job)
+
+    @extend_schema_field(ImportErrorSerializer(many=True))
+    def get_errors(self, job):
+        return import_error_rows(job.errors)
+
+
+class ImportJobCreateInputSerializer(serializers.Serializer):
+    file = serializers.FileField(help_text="CSV (UTF-8, UTF-8 with BOM or GB18030) or XLSX.")
+    target = serializers.ChoiceField(choices=ImportJob.Target.choices)
+    mode = serializers.ChoiceField(
+        choices=ImportJob.Mode.choices, default=ImportJob.Mode.ALL_OR_NOTHING
+    )
+    dry_run = serializers.BooleanField(default=False)
+
+
+class ImportJobListCreateApi(generics.ListAPIView):
+    """The import jobs the user may see, newest first; POST uploads a file for a new one."""
+
+    serializer_class = ImportJobOutputSerializer
+    permission_classes = [IsAuthenticated, ImportPermissions]
+    parser_classes = [MultiPartParser, FormParser]
+    filter_backends: list = []
+
+    def get_queryset(self):
+        return import_job_list(user=self.request.user)
+
+    @extend_schema(
+        request=ImportJobCreateInputSerializer,
+        responses={202: ImportJobOutputSerializer},
+    )
+    @idempotent
+    def post(self, request):
+        data = ImportJobCreateInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        job = import_job_create(
+            actor=request.user,
+            upload=data.validated_data["file"],
+            target=data.validated_data["target"],
+            mode=data.validated_data["mode"],
+            dry_run=data.validated_data["dry_run"],
+        )
+        return Response(ImportJobOutputSerializer(job).data, status=status.HTTP_202_ACCEPTED)
+
+
+class ImportJobDetailApi(generics.RetrieveAPIView):
+    """One import job: progress while it runs, then the counts and the error report."""
+
+    serializer_class = ImportJobOutputSerializer
+    permission_classes = [IsAuthenticated, ImportPermissions]
+
+    def get_queryset(self):
+        return import_job_list(user=self.request.user)
+
+    def get_object(self):
+        return import_job_get(user=self.request.user, job_id=self.kwargs["pk"])
+
+
+class CustomerExportApi(APIView):
+    """The customer list as a CSV or XLSX file (masked unless the user may reveal)."""
+
+    permission_classes = [IsAuthenticated]
+
+    def perform_content_negotiation(self, request, force=False):
+        # ``?format=`` names the file format here, not a DRF renderer.
+        return super().perform_content_negotiation(request, force=True)
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("format", str, enum=list(exports.FORMATS), default="csv"),
+            OpenApiParameter(
+                "purpose",
+                str,
+                enum=list(exports.PURPOSES),
+                default="internal",
+                description="third_party: only customers with a live third-party consent.",
+            ),
+            *(
+                OpenApiParameter(name, str, description=str(f.label or name))
+                for name, f in CustomerFilter.base_filters.items()
+            ),
+        ],
+        responses={
+            (200, "text/csv"): OpenApiTypes.BINARY,
+            (200, exports.CONTENT_TYPES["xlsx"]): OpenApiTypes.BINARY,
+        },
+    )
+    def get(self, request):
+        params = request.query_params
+        result = exports.customer_export(
+            actor=request.user,
+            filter_params=params,
+            fmt=params.get("format", "csv"),
+            purpose=params.get("purpose", exports.INTERNAL),
+        )
+        return file_response(result)
+
+
+def file_response(result: exports.ExportResult) -> HttpResponse:
+    if result.content_type.startswith("text/csv"):
+        response = StreamingHttpResponse(result.chunks, content_type=result.content_type)
+    else:
+        response = HttpResponse(b"".join(result.chunks), content_type=result.content_type)
+    response["Content-Disposition"] = f'attachment; filename="{result.filename}"'
+    response["X-Export-Count"] = str(result.count)
+    response["X-Export-Left-Out"] = str(result.left_out)
+    patch_cache_control(response, no_store=True, private=True)
+    return response
+
+
+urlpatterns = [
+    path("customers/imports/", ImportJobListCreateApi.as_view(), name="import-job-list"),
+    path("customers/imports/<int:pk>/", ImportJobDetailApi.as_view(), name="import-job-detail"),
+    path("customers/export/", CustomerExportApi.as_view(), name="customer-export"),
+]
