@@ -183,6 +183,25 @@ def _data_key_material(key_id: str) -> bytes:
     return material
 
 
+def data_keys_preload(key_ids) -> int:
+    """Unwrap many subjects' data keys with one query into the per-request cache.
+
+    Returns how many keys were fetched. Missing (destroyed) keys are simply not cached.
+    """
+    from crm.models import DataKey
+
+    cache = _key_cache()
+    wanted = {str(k) for k in key_ids if k} - set(cache)
+    if not wanted:
+        return 0
+    rows = DataKey.objects.filter(id__in=wanted).values_list("id", "wrapped_key", "master_key_id")
+    for key_id, wrapped, master_id in rows:
+        cache[str(key_id)] = _open(
+            _master_key_by_id(master_id).material, bytes(wrapped), str(key_id).encode()
+        )
+    return len(wanted)
+
+
 def data_keys_rewrap() -> int:
     """Re-wrap every data key under the current master key. Returns how many changed."""
     from crm.models import DataKey

@@ -21,6 +21,7 @@ from simple_history.models import HistoricalRecords
 from crm.fields import EncryptedCharField, EncryptedDateField, EncryptedTextField
 from crm.models import BusinessModel
 from crm.personal_data import SENSITIVE
+from crm.querysets import KeyPreloadingQuerySet
 
 KEY = "data_key_id"  # the attribute holding the subject's data key on every model here
 
@@ -182,6 +183,9 @@ class Customer(BusinessModel):
     )
 
     version = models.PositiveIntegerField(_("version"), default=1)
+
+    objects = KeyPreloadingQuerySet.as_manager()
+
     merged_into = models.ForeignKey(
         "self",
         verbose_name=_("merged into"),

@@ -29,8 +29,10 @@ LIST_RELATED = ("owner", "team", "business_type", "tier", "stage")
 def customer_list(*, user, queryset: QuerySet | None = None) -> QuerySet:
     """Customers the user may see, ready for a list (no query per row)."""
     base = queryset if queryset is not None else Customer.objects.all()
-    return perms.visible_customers(user, base.select_related(*LIST_RELATED)).exclude(
-        status=Customer.Status.MERGED
+    return (
+        perms.visible_customers(user, base.select_related(*LIST_RELATED))
+        .exclude(status=Customer.Status.MERGED)
+        .preload_keys()
     )
 
 

@@ -208,7 +208,7 @@ def _save(instance, actor, reason: str = "", **kwargs):
     return instance
 
 
-def _check_owner(actor: User, owner: User, team: Team | None) -> None:
+def owner_check(actor: User, owner: User, team: Team | None) -> None:
     """A rep owns what they create; managers assign within their team; the GM anywhere."""
     if owner.pk == actor.pk or actor.has_perm(perms.VIEW_ALL):
         return
@@ -349,7 +349,7 @@ def customer_create(
         raise ValidationError({field: [_("Unknown field.")] for field in unknown})
     owner = owner or actor
     team = owner.team
-    _check_owner(actor, owner, team)
+    owner_check(actor, owner, team)
     errors: dict[str, list[str]] = {}
     try:
         values = _validate_card(kind, {"name": name, **card_fields})
@@ -516,7 +516,7 @@ def customer_update(
         return customer
     if "owner" in changes:
         owner = changes["owner"]
-        _check_owner(actor, owner, owner.team)
+        owner_check(actor, owner, owner.team)
         customer.team = owner.team
     merged = {f: getattr(customer, f) for f in PERSONAL_FIELDS}
     merged.update({f: v for f, v in changes.items() if f in PERSONAL_FIELDS})

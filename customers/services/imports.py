@@ -60,11 +60,11 @@ from customers.models import (
 from customers.selectors import customer_list
 from customers.services.cards import (
     DocumentInput,
-    _check_owner,
     clean_document_number,
     clean_phone,
     customer_create,
     document_index,
+    owner_check,
 )
 from customers.services.records import contact_save
 
@@ -568,7 +568,7 @@ class CustomerChecker(Checker):
             message = UNKNOWN_OWNER if owner is None else ""
             if owner is not None:
                 try:
-                    _check_owner(self.actor, owner, owner.team)
+                    owner_check(self.actor, owner, owner.team)
                 except PermissionDenied as exc:
                     message = str(exc)
             self.owners[username] = (owner, message)
@@ -803,6 +803,7 @@ class ContactChecker(Checker):
             email=values["email"],
             role=values["role"],
             is_primary=values["is_primary"],
+            audit=False,  # the job records one event with the counts
         )
 
 

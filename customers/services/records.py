@@ -58,8 +58,12 @@ def contact_save(
     role: str = "",
     is_primary: bool = False,
     is_guardian: bool = False,
+    audit: bool = True,
 ) -> Contact:
-    """Add a contact to the card, or change one (``contact`` given)."""
+    """Add a contact to the card, or change one (``contact`` given).
+
+    ``audit=False`` is for bulk callers (the importer) that record one event for the lot.
+    """
     _require(actor, "customers.change_contact" if contact else "customers.add_contact")
     perms.access_customer(actor, customer.pk, action="change")
     if not (name or "").strip():
@@ -82,9 +86,10 @@ def contact_save(
             other.is_primary = False
             _save(other, actor, update_fields=["is_primary", "updated_at"])
     _save(contact, actor)
-    record_event(
-        action=events.CONTACT_SAVED, actor=actor, obj=customer, data={"contact_id": contact.pk}
-    )
+    if audit:
+        record_event(
+            action=events.CONTACT_SAVED, actor=actor, obj=customer, data={"contact_id": contact.pk}
+        )
     return contact
 
 

@@ -443,3 +443,19 @@ def test_custom_attributes_over_the_api(world):
         f"/api/v1/customers/{customer.pk}/attributes/", {"values": {"health": "x"}}, format="json"
     )
     assert denied.status_code == 403
+
+
+def test_a_list_page_unwraps_all_its_keys_in_one_query(world):
+    from django.db import connections
+    from django.test.utils import CaptureQueriesContext
+
+    from crm.encryption import clear_key_cache
+
+    people, _customer = world
+    for _ in range(12):
+        make_customer(people["owner"])
+    clear_key_cache()
+    with CaptureQueriesContext(connections["keys"]) as key_queries:
+        response = client_for(people["north_manager"]).get("/api/v1/customers/")
+    assert response.json()["count"] == 13
+    assert len(key_queries) == 1

@@ -373,14 +373,26 @@ def test_timeline_names_related_records_and_does_not_repeat_stage_moves():
 
     owner = rep()
     customer = make_customer(owner)
-    services.customer_update(actor=owner, customer_id=customer.pk, version=1,
-                             changes={"tier": Tier.objects.get(code="a")})
-    services.stage_move(actor=owner, customer_id=customer.pk,
-                        to_stage=ServiceStage.objects.get(code="signed"), responsible=owner)
+    services.customer_update(
+        actor=owner,
+        customer_id=customer.pk,
+        version=1,
+        changes={"tier": Tier.objects.get(code="a")},
+    )
+    services.stage_move(
+        actor=owner,
+        customer_id=customer.pk,
+        to_stage=ServiceStage.objects.get(code="signed"),
+        responsible=owner,
+    )
     timeline = customer_timeline(customer=customer)
     changed = [e for e in timeline if e.title == "Card changed"]
     due = (timezone.localdate() + datetime.timedelta(days=180)).isoformat()
     assert sorted(c for e in changed for c in e.changes) == [
-        ("re-verification due", due), ("tier", "Key account")]
-    assert [e.title for e in timeline if e.kind == "stage"] == ["Stage: Signed / enrolled",
-                                                               "Stage: Inquiry"]
+        ("re-verification due", due),
+        ("tier", "Key account"),
+    ]
+    assert [e.title for e in timeline if e.kind == "stage"] == [
+        "Stage: Signed / enrolled",
+        "Stage: Inquiry",
+    ]
