@@ -39,7 +39,13 @@ from crm.encryption import (
     current_master_key,
 )
 
-__all__ = ["DecryptionError", "delete_encrypted", "open_decrypted", "store_encrypted"]
+__all__ = [
+    "DecryptionError",
+    "EncryptedWriter",
+    "delete_encrypted",
+    "open_decrypted",
+    "store_encrypted",
+]
 
 MAGIC = b"CRMENC1 "
 CHUNK_SIZE = 1024 * 1024
@@ -89,41 +95,73 @@ def _ensure_directory(path: Path) -> None:
         path.chmod(0o700)  # mkdir's mode is filtered by the umask
 
 
+class EncryptedWriter:
+    """Write an encrypted file incrementally: ``write(bytes)`` any number of times, then
+    ``close()`` (which seals the final record and returns the file's name) or ``abort()``."""
+
+    def __init__(self, *, directory: str | os.PathLike | None = None):
+        target = _directory(directory)
+        _ensure_directory(target)
+        file_id = uuid.uuid4().hex
+        self.name = file_id + SUFFIX
+        self._path = target / self.name
+        self._master = current_master_key()
+        self._key_id = self._master.key_id.encode("ascii")
+        self._file_id = file_id.encode("ascii")
+        self._index = 0
+        self._pending = bytearray()
+        flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
+        self._out = os.fdopen(os.open(self._path, flags, 0o600), "wb")
+        self._out.write(MAGIC + self._key_id + b"\n")
+
+    def _seal_record(self, plaintext: bytes, final: bool) -> None:
+        aad = _aad(self._file_id, self._key_id, self._index, final)
+        sealed = _seal(self._master.material, plaintext, aad)
+        self._out.write(_LENGTH.pack(len(sealed)) + sealed)
+        self._index += 1
+
+    def write(self, data) -> None:
+        if not isinstance(data, bytes | bytearray | memoryview):
+            raise TypeError("EncryptedWriter writes bytes.")
+        self._pending += data
+        while len(self._pending) >= CHUNK_SIZE:
+            self._seal_record(bytes(self._pending[:CHUNK_SIZE]), final=False)
+            del self._pending[:CHUNK_SIZE]
+
+    def close(self) -> str:
+        try:
+            if self._pending:
+                self._seal_record(bytes(self._pending), final=False)
+                self._pending.clear()
+            self._seal_record(b"", final=True)
+            self._out.close()
+        except BaseException:
+            self.abort()
+            raise
+        return self.name
+
+    def abort(self) -> None:
+        self._out.close()
+        self._path.unlink(missing_ok=True)
+
+
 def store_encrypted(source: BinaryIO, *, directory: str | os.PathLike | None = None) -> str:
     """Encrypt the binary stream ``source`` into a new file; return the file's name."""
-    target = _directory(directory)
-    _ensure_directory(target)
-    file_id = uuid.uuid4().hex
-    name = file_id + SUFFIX
-    path = target / name
-    master = current_master_key()
-    key_id = master.key_id.encode("ascii")
-    file_id_bytes = file_id.encode("ascii")
-
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o600)
+    writer = EncryptedWriter(directory=directory)
     try:
-        with os.fdopen(fd, "wb") as out:
-            out.write(MAGIC + key_id + b"\n")
-            index = 0
-            while True:
-                chunk = source.read(CHUNK_SIZE)
-                if chunk is None:  # a non-blocking raw stream with nothing ready
-                    raise OSError("The upload source is not ready for reading.")
-                if not isinstance(chunk, bytes | bytearray | memoryview):
-                    raise TypeError("store_encrypted needs a binary file-like source.")
-                if not chunk:
-                    break
-                sealed = _seal(
-                    master.material, bytes(chunk), _aad(file_id_bytes, key_id, index, False)
-                )
-                out.write(_LENGTH.pack(len(sealed)) + sealed)
-                index += 1
-            sealed = _seal(master.material, b"", _aad(file_id_bytes, key_id, index, True))
-            out.write(_LENGTH.pack(len(sealed)) + sealed)
+        while True:
+            chunk = source.read(CHUNK_SIZE)
+            if chunk is None:  # a non-blocking raw stream with nothing ready
+                raise OSError("The upload source is not ready for reading.")
+            if not isinstance(chunk, bytes | bytearray | memoryview):
+                raise TypeError("store_encrypted needs a binary file-like source.")
+            if not chunk:
+                break
+            writer.write(chunk)
     except BaseException:
-        path.unlink(missing_ok=True)
+        writer.abort()
         raise
-    return name
+    return writer.close()
 
 
 class DecryptedReader(io.RawIOBase):

@@ -313,6 +313,12 @@ CUSTOMERS = {
     "POLICY_VERSION": env.str("CUSTOMERS_POLICY_VERSION", default="2026-01"),
 }
 CRM_UPLOAD_DIR = Path(env.str("CRM_UPLOAD_DIR", default=str(BASE_DIR / "var" / "uploads")))
+# Uploads above FILE_UPLOAD_MAX_MEMORY_SIZE are written encrypted, never in clear.
+FILE_UPLOAD_HANDLERS = [
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+    "crm.uploads.EncryptingUploadHandler",
+]
+FILE_UPLOAD_TEMP_DIR = env.str("FILE_UPLOAD_TEMP_DIR", default=str(CRM_UPLOAD_DIR / "incoming"))
 
 # --- Periodic jobs (django-celery-beat loads these into its table; admins can edit them) ---
 CELERY_BEAT_SCHEDULE = {
