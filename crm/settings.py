@@ -318,7 +318,8 @@ FILE_UPLOAD_HANDLERS = [
     "django.core.files.uploadhandler.MemoryFileUploadHandler",
     "crm.uploads.EncryptingUploadHandler",
 ]
-FILE_UPLOAD_TEMP_DIR = env.str("FILE_UPLOAD_TEMP_DIR", default=str(CRM_UPLOAD_DIR / "incoming"))
+# Where they are spooled: by default CRM_UPLOAD_DIR/incoming, created on first use.
+FILE_UPLOAD_TEMP_DIR = env.str("FILE_UPLOAD_TEMP_DIR", default="") or None
 
 # --- Periodic jobs (django-celery-beat loads these into its table; admins can edit them) ---
 CELERY_BEAT_SCHEDULE = {

@@ -10,6 +10,7 @@ request) deletes it.
 from __future__ import annotations
 
 import io
+from pathlib import Path
 
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
@@ -19,7 +20,7 @@ from crm.encrypted_files import EncryptedWriter, delete_encrypted, open_decrypte
 
 
 def _temporary_directory():
-    return settings.FILE_UPLOAD_TEMP_DIR or None
+    return settings.FILE_UPLOAD_TEMP_DIR or Path(settings.CRM_UPLOAD_DIR) / "incoming"
 
 
 class EncryptedTemporaryUploadedFile(UploadedFile):
