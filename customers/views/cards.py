@@ -231,12 +231,19 @@ def _back_to(customer, tab):
     return HttpResponseRedirect(reverse("customers:detail", args=[customer.pk]) + f"?tab={tab}")
 
 
+_TAB_FORMS = {
+    "contacts": "contact_form",
+    "identity": "document_form",
+    "consents": "consent_form",
+    "interactions": "interaction_form",
+    "stages": "stage_form",
+}
+
+
 def _form_failed(request, customer, tab, form):
+    """The card again on the tab, with the submitted form and its errors."""
     context = _card_context(request, customer, tab)
-    context[f"{tab}_form_errors"] = form
-    for name in ("contact_form", "document_form", "consent_form", "interaction_form", "stage_form"):
-        if isinstance(form, type(context.get(name))):
-            context[name] = form
+    context[_TAB_FORMS[tab]] = form
     return render(request, "customers/detail.html", context, status=400)
 
 
@@ -297,56 +304,63 @@ def attributes_save_view(request, pk):
     return _back_to(customer, "profile")
 
 
+def _card_action(request, customer, form, *, tab: str, run, done: str):
+    """Run a card tab's form through its service; back to the tab, or the form with errors."""
+    if form.is_valid():
+        try:
+            run(form.cleaned_data)
+        except services.DuplicateCustomer as error:
+            form.add_error(None, _duplicate_message(error))
+        except ValidationError as error:
+            _apply_errors(form, error)
+        else:
+            messages.success(request, done)
+            return _back_to(customer, tab)
+    return _form_failed(request, customer, tab, form)
+
+
 @login_required
 @require_POST
 def contact_create_view(request, pk):
     customer = perms.access_customer(request.user, pk, action="change")
-    form = ContactForm(request.POST)
-    if form.is_valid():
-        try:
-            services.contact_save(actor=request.user, customer=customer, **form.cleaned_data)
-        except ValidationError as error:
-            _apply_errors(form, error)
-        else:
-            messages.success(request, _("Contact saved."))
-            return _back_to(customer, "contacts")
-    return _form_failed(request, customer, "contacts", form)
+    return _card_action(
+        request,
+        customer,
+        ContactForm(request.POST),
+        tab="contacts",
+        done=_("Contact saved."),
+        run=lambda data: services.contact_save(actor=request.user, customer=customer, **data),
+    )
 
 
 @login_required
 @require_POST
 def document_create_view(request, pk):
     customer = perms.access_customer(request.user, pk, action="change")
-    form = DocumentForm(request.POST)
-    if form.is_valid():
-        try:
-            services.identity_document_add(
-                actor=request.user, customer=customer, **form.cleaned_data
-            )
-        except services.DuplicateCustomer as error:
-            form.add_error("number", _duplicate_message(error))
-        except ValidationError as error:
-            _apply_errors(form, error)
-        else:
-            messages.success(request, _("Identity document saved."))
-            return _back_to(customer, "identity")
-    return _form_failed(request, customer, "identity", form)
+    return _card_action(
+        request,
+        customer,
+        DocumentForm(request.POST),
+        tab="identity",
+        done=_("Identity document saved."),
+        run=lambda data: services.identity_document_add(
+            actor=request.user, customer=customer, **data
+        ),
+    )
 
 
 @login_required
 @require_POST
 def consent_create_view(request, pk):
     customer = perms.access_customer(request.user, pk)
-    form = ConsentForm(request.POST, customer=customer)
-    if form.is_valid():
-        try:
-            services.consent_record(actor=request.user, customer=customer, **form.cleaned_data)
-        except ValidationError as error:
-            _apply_errors(form, error)
-        else:
-            messages.success(request, _("Consent recorded."))
-            return _back_to(customer, "consents")
-    return _form_failed(request, customer, "consents", form)
+    return _card_action(
+        request,
+        customer,
+        ConsentForm(request.POST, customer=customer),
+        tab="consents",
+        done=_("Consent recorded."),
+        run=lambda data: services.consent_record(actor=request.user, customer=customer, **data),
+    )
 
 
 @login_required
@@ -365,32 +379,28 @@ def consent_withdraw_view(request, pk, consent_id):
 @require_POST
 def interaction_create_view(request, pk):
     customer = perms.access_customer(request.user, pk)
-    form = InteractionForm(request.POST)
-    if form.is_valid():
-        try:
-            services.interaction_log(actor=request.user, customer=customer, **form.cleaned_data)
-        except ValidationError as error:
-            _apply_errors(form, error)
-        else:
-            messages.success(request, _("Interaction logged."))
-            return _back_to(customer, "interactions")
-    return _form_failed(request, customer, "interactions", form)
+    return _card_action(
+        request,
+        customer,
+        InteractionForm(request.POST),
+        tab="interactions",
+        done=_("Interaction logged."),
+        run=lambda data: services.interaction_log(actor=request.user, customer=customer, **data),
+    )
 
 
 @login_required
 @require_POST
 def stage_move_view(request, pk):
     customer = perms.access_customer(request.user, pk, action="change")
-    form = StageMoveForm(request.POST)
-    if form.is_valid():
-        try:
-            services.stage_move(actor=request.user, customer_id=customer.pk, **form.cleaned_data)
-        except ValidationError as error:
-            _apply_errors(form, error)
-        else:
-            messages.success(request, _("Stage changed."))
-            return _back_to(customer, "stages")
-    return _form_failed(request, customer, "stages", form)
+    return _card_action(
+        request,
+        customer,
+        StageMoveForm(request.POST),
+        tab="stages",
+        done=_("Stage changed."),
+        run=lambda data: services.stage_move(actor=request.user, customer_id=customer.pk, **data),
+    )
 
 
 # --- visit plan ---------------------------------------------------------------------------
