@@ -607,7 +607,9 @@ def customer_view_record(*, actor: User, customer: Customer) -> None:
 def customer_reverify(*, actor: User, customer_id: int, note: str = "") -> Customer:
     """One action: the card was checked with the customer; stamp who and when."""
     perms.access_customer(actor, customer_id, action="change")
-    customer = Customer.objects.select_for_update().select_related("tier").get(pk=customer_id)
+    customer = (
+        Customer.objects.select_for_update(of=("self",)).select_related("tier").get(pk=customer_id)
+    )
     now = timezone.now()
     customer.reverified_at = now
     customer.reverified_by = actor
