@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from dataclasses import field as dataclass_field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from django.db import models
-from django.db.models import QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -18,6 +18,7 @@ from customers import timeline as timeline_registry
 from customers.models import (
     Consent,
     Customer,
+    IdentityDocument,
     Interaction,
     StageMove,
     VisitPlanEntry,
@@ -274,10 +275,20 @@ def customer_timeline(*, customer: Customer, limit: int = 100) -> list[TimelineE
 # --- dashboard ----------------------------------------------------------------------------
 
 
+def reverification_overdue(*, today: date | None = None) -> QuerySet:
+    """Cards due for re-verification: the card's own date, or an identity document's."""
+    today = today or timezone.localdate()
+    document_due = IdentityDocument.objects.filter(customer=OuterRef("pk"), reverify_due__lt=today)
+    return Customer.objects.exclude(
+        status__in=[Customer.Status.MERGED, Customer.Status.CLOSED]
+    ).filter(Q(reverification_due__lt=today) | Q(Exists(document_due)))
+
+
 def reverification_due_for(user, *, limit: int = 20) -> QuerySet:
+    """The user's cards due for re-verification (the card or one of its documents)."""
     return (
-        Customer.objects.filter(owner=user, reverification_due__lt=timezone.localdate())
-        .exclude(status__in=[Customer.Status.MERGED, Customer.Status.CLOSED])
+        reverification_overdue()
+        .filter(owner=user)
         .select_related("business_type")
         .order_by("reverification_due")[:limit]
     )

@@ -28,6 +28,7 @@ from customers.models import (
     StageMove,
     VisitPlanEntry,
 )
+from customers.selectors import reverification_overdue
 from customers.services.cards import (
     _refuse_raced_duplicates,
     _save,
@@ -422,13 +423,6 @@ def visit_record(
 
 
 # --- records upkeep -----------------------------------------------------------------------
-
-
-def reverification_overdue(*, today: datetime.date | None = None):
-    today = today or timezone.localdate()
-    return Customer.objects.exclude(
-        status__in=[Customer.Status.MERGED, Customer.Status.CLOSED]
-    ).filter(reverification_due__lt=today)
 
 
 def reverification_notify_overdue(*, today: datetime.date | None = None) -> dict[str, int]:

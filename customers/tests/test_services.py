@@ -396,3 +396,16 @@ def test_timeline_names_related_records_and_does_not_repeat_stage_moves():
         "Stage: Signed / enrolled",
         "Stage: Inquiry",
     ]
+
+
+def test_an_expiring_identity_document_makes_the_card_due():
+    owner = rep()
+    customer = make_customer(owner)
+    assert not services.reverification_overdue().exists()
+    IdentityDocument.objects.filter(customer=customer).update(
+        reverify_due=timezone.localdate() - datetime.timedelta(days=1)
+    )
+    assert list(services.reverification_overdue()) == [customer]
+    from customers.selectors import reverification_due_for
+
+    assert list(reverification_due_for(owner)) == [customer]
