@@ -459,3 +459,52 @@ def test_a_list_page_unwraps_all_its_keys_in_one_query(world):
         response = client_for(people["north_manager"]).get("/api/v1/customers/")
     assert response.json()["count"] == 13
     assert len(key_queries) == 1
+
+
+@pytest.mark.parametrize(
+    ("role", "status"),
+    [
+        (roles.SALES_REP, 200),
+        (roles.SALES_MANAGER, 200),
+        (roles.GENERAL_MANAGER, 200),
+        (roles.SERVICE_STAFF, 403),
+        (roles.DPO, 403),
+        (roles.AUDITOR, 403),
+        (roles.ADMIN, 403),
+    ],
+)
+def test_visit_plan_by_role(role, status):
+    assert client_for(UserFactory(role=role)).get("/api/v1/visit-plan/").status_code == status
+
+
+@pytest.mark.parametrize("role", roles.ROLES)
+def test_every_role_reads_reference_lists(role):
+    assert client_for(UserFactory(role=role)).get("/api/v1/reference/tiers/").status_code == 200
+
+
+def test_reference_lists_are_read_only():
+    client = client_for(UserFactory(role=roles.ADMIN))
+    assert client.post("/api/v1/reference/tiers/", {"code": "x"}).status_code == 405
+
+
+@pytest.mark.parametrize(
+    ("who", "status"),
+    [
+        ("owner", 204),
+        ("north_manager", 204),
+        ("gm", 204),
+        ("north_rep", 404),
+        ("south_manager", 404),
+        ("auditor", 403),
+        ("dpo", 403),
+    ],
+)
+def test_grant_by_who(world, who, status):
+    people, customer = world
+    response = client_for(people[who]).post(
+        f"/api/v1/customers/{customer.pk}/grant/",
+        {"user": people["service"].username, "reason": "complaint"},
+    )
+    assert response.status_code == status
+    granted = client_for(people["service"]).get(f"/api/v1/customers/{customer.pk}/")
+    assert granted.status_code == (200 if status == 204 else 404)
