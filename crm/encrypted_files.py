@@ -243,6 +243,23 @@ def open_decrypted(name: str, *, directory: str | os.PathLike | None = None) -> 
     return DecryptedReader(_path(name, directory))
 
 
+def stale_encrypted(
+    *, older_than_seconds: float, directory: str | os.PathLike | None = None
+) -> list[str]:
+    """Names of encrypted files in ``directory`` not modified for ``older_than_seconds``."""
+    import time
+
+    folder = _directory(directory)
+    if not folder.is_dir():
+        return []
+    cutoff = time.time() - older_than_seconds
+    return sorted(
+        path.name
+        for path in folder.iterdir()
+        if _NAME.fullmatch(path.name) and path.stat().st_mtime < cutoff
+    )
+
+
 def delete_encrypted(name: str, *, directory: str | os.PathLike | None = None) -> bool:
     """Delete an encrypted upload. Returns whether a file was deleted."""
     try:

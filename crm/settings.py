@@ -327,6 +327,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "crm.idempotency_records_purge",
         "schedule": 24 * 3600,
     },
+    "customers-import-jobs-clean-up": {
+        "task": "customers.import_jobs_clean_up",
+        "schedule": 24 * 3600,
+    },
     "customers-reverification-overdue": {
         "task": "customers.reverification_notify_overdue",
         "schedule": 24 * 3600,

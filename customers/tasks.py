@@ -17,6 +17,13 @@ def import_job_run_task(job_id: int) -> str:
     return import_job_run(job_id=job_id)
 
 
+@shared_task(name="customers.import_jobs_clean_up")
+def import_jobs_clean_up_task() -> dict:
+    from customers.services.imports import import_jobs_clean_up
+
+    return import_jobs_clean_up()
+
+
 @shared_task(name="customers.campaign_send")
 def campaign_send_task(campaign_id: int) -> dict:
     from customers.services.campaigns import campaign_send

@@ -33,6 +33,7 @@ import traceback
 import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.validators import validate_email
@@ -135,6 +136,10 @@ NOT_SAVED = gettext_noop("The row could not be saved.")
 CRASHED = gettext_noop(
     "The import stopped because of an internal error; nothing more was written. Please try "
     "again or tell an administrator."
+)
+STALLED = gettext_noop(
+    "The import stopped answering (its worker may have been restarted) and was closed. "
+    "Nothing more will be written; import the file again."
 )
 INTERRUPTED = gettext_noop(
     "The import was interrupted while writing; the rows already written stay. Import the "
@@ -1102,6 +1107,39 @@ def _discard_upload(job: ImportJob) -> None:
         delete_encrypted(job.stored_file)
         job.stored_file = ""
         ImportJob.objects.filter(pk=job.pk).update(stored_file="")
+
+
+def import_jobs_clean_up(*, stale_after: datetime.timedelta = datetime.timedelta(hours=6)) -> dict:
+    """Close jobs that stopped moving and delete uploads no job will read (daily job).
+
+    A job whose worker died, or whose task never reached a worker, would otherwise stay
+    "running" for ever with its encrypted upload on disk.
+    """
+    from django.conf import settings
+
+    from crm.encrypted_files import stale_encrypted
+
+    cutoff = timezone.now() - stale_after
+    closed = 0
+    for job in ImportJob.objects.filter(status__in=RUNNING, updated_at__lt=cutoff).select_related(
+        "created_by"
+    ):
+        with translation.override("en"):
+            _finish(job, ImportJob.Status.FAILED, [*job.errors, _error(0, "", STALLED)])
+        _discard_upload(job)
+        closed += 1
+    seconds = stale_after.total_seconds()
+    referenced = set(
+        ImportJob.objects.exclude(stored_file="").values_list("stored_file", flat=True)
+    )
+    deleted = 0
+    for name in stale_encrypted(older_than_seconds=seconds):
+        if name not in referenced and delete_encrypted(name):
+            deleted += 1
+    spool = settings.FILE_UPLOAD_TEMP_DIR or Path(settings.CRM_UPLOAD_DIR) / "incoming"
+    for name in stale_encrypted(older_than_seconds=seconds, directory=spool):
+        deleted += delete_encrypted(name, directory=spool)
+    return {"jobs_closed": closed, "files_deleted": deleted}
 
 
 # --- reads for the pages and the API ------------------------------------------------------

@@ -814,3 +814,43 @@ def test_long_error_reports_are_paged(client, django_capture_on_commit_callbacks
     assert "10 problems" in first and "Page 1 of 3" in first and "check character" in first
     assert "Page 3 of 3" in third and "recognised when the file is imported again" in third
     assert "check character" not in third
+
+
+def test_clean_up_closes_stalled_jobs_and_deletes_abandoned_uploads(upload_dir):
+    import datetime as dt
+    import os
+
+    from crm.encrypted_files import store_encrypted
+    from customers.services.imports import import_jobs_clean_up
+
+    owner = rep()
+    stalled_file = store_encrypted(io.BytesIO(b"name,kind\n"))
+    job = ImportJob.objects.create(
+        target="customers",
+        file_name="a.csv",
+        created_by=owner,
+        stored_file=stalled_file,
+        status=ImportJob.Status.CHECKING,
+    )
+    fresh_file = store_encrypted(io.BytesIO(b"name,kind\n"))
+    fresh = ImportJob.objects.create(
+        target="customers",
+        file_name="b.csv",
+        created_by=owner,
+        stored_file=fresh_file,
+        status=ImportJob.Status.PENDING,
+    )
+    orphan = store_encrypted(io.BytesIO(b"name,kind\n"))
+    old = (timezone.now() - dt.timedelta(days=1)).timestamp()
+    for name in (stalled_file, orphan):
+        os.utime(upload_dir / name, (old, old))
+    ImportJob.objects.filter(pk=job.pk).update(updated_at=timezone.now() - dt.timedelta(days=1))
+
+    assert import_jobs_clean_up() == {"jobs_closed": 1, "files_deleted": 1}
+
+    job.refresh_from_db()
+    assert job.status == ImportJob.Status.FAILED and job.stored_file == ""
+    assert "stopped answering" in job.errors[-1]["message"]
+    assert sorted(os.listdir(upload_dir)) == [fresh_file]
+    fresh.refresh_from_db()
+    assert fresh.status == ImportJob.Status.PENDING
