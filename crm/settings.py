@@ -313,6 +313,13 @@ CUSTOMERS = {
     "POLICY_VERSION": env.str("CUSTOMERS_POLICY_VERSION", default="2026-01"),
 }
 CRM_UPLOAD_DIR = Path(env.str("CRM_UPLOAD_DIR", default=str(BASE_DIR / "var" / "uploads")))
+# The process's own temporary files (openpyxl writes each XLSX sheet to one while building
+# an export) go here when set: point it at a RAM-backed or encrypted volume (e.g. /dev/shm).
+CRM_TEMP_DIR = env.str("CRM_TEMP_DIR", default="")
+if CRM_TEMP_DIR:
+    import tempfile
+
+    tempfile.tempdir = CRM_TEMP_DIR
 # Uploads above FILE_UPLOAD_MAX_MEMORY_SIZE are written encrypted, never in clear.
 FILE_UPLOAD_HANDLERS = [
     "django.core.files.uploadhandler.MemoryFileUploadHandler",
