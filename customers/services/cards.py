@@ -217,6 +217,53 @@ def owner_check(actor: User, owner: User, team: Team | None) -> None:
     raise PermissionDenied(_("You may only assign customers to members of your own team."))
 
 
+# --- rows kept on the card (one place that fills each, for every caller) ---------------
+
+
+def new_document(
+    customer, actor, *, doc_type, number, verification_method="", verified_at=None, expires_on=None
+) -> IdentityDocument:
+    """An identity document row for a validated, normalised ``number`` (not saved)."""
+    return IdentityDocument(
+        customer=customer,
+        data_key_id=customer.data_key_id,
+        doc_type=doc_type,
+        number=number,
+        number_index=document_index(number),
+        verification_method=verification_method,
+        verified_by=actor if verified_at else None,
+        verified_at=verified_at,
+        expires_on=expires_on,
+        reverify_due=expires_on,
+    )
+
+
+def fill_contact(contact: Contact, *, name, phone, email, role, is_primary, is_guardian):
+    """Set a contact's fields and search indexes from cleaned values (not saved)."""
+    contact.name, contact.phone, contact.email = name.strip(), phone, (email or "").strip()
+    contact.role, contact.is_primary, contact.is_guardian = role, is_primary, is_guardian
+    contact.phone_index = blind_index("phone", phone)
+    contact.email_index = blind_index("email", contact.email)
+    return contact
+
+
+def new_consent(
+    customer, actor, *, purpose, channel, policy_version, scope="", guardian=None
+) -> Consent:
+    from django.conf import settings
+
+    return Consent(
+        customer=customer,
+        data_key_id=customer.data_key_id,
+        purpose=purpose,
+        channel=channel,
+        policy_version=policy_version or settings.CUSTOMERS["POLICY_VERSION"],
+        scope=scope,
+        guardian=guardian,
+        recorded_by=actor,
+    )
+
+
 # --- create -------------------------------------------------------------------------------
 
 
@@ -419,34 +466,28 @@ def customer_create(
 
     for document, number in cleaned_documents:
         _save(
-            IdentityDocument(
-                customer=customer,
-                data_key_id=customer.data_key_id,
+            new_document(
+                customer,
+                actor,
                 doc_type=document.doc_type,
                 number=number,
-                number_index=document_index(number),
                 verification_method=document.verification_method,
-                verified_by=actor if document.verified_at else None,
                 verified_at=document.verified_at,
                 expires_on=document.expires_on,
-                reverify_due=document.expires_on,
             ),
             actor,
         )
     guardian = None
     for contact, phone in cleaned_contacts:
         saved = _save(
-            Contact(
-                customer=customer,
-                data_key_id=customer.data_key_id,
-                name=contact.name.strip(),
+            fill_contact(
+                Contact(customer=customer, data_key_id=customer.data_key_id),
+                name=contact.name,
                 phone=phone,
-                email=contact.email.strip(),
+                email=contact.email,
                 role=contact.role,
                 is_primary=contact.is_primary,
                 is_guardian=contact.is_guardian,
-                phone_index=blind_index("phone", phone),
-                email_index=blind_index("email", contact.email),
             ),
             actor,
         )
@@ -454,15 +495,14 @@ def customer_create(
             guardian = saved
     for consent in consents:
         _save(
-            Consent(
-                customer=customer,
-                data_key_id=customer.data_key_id,
+            new_consent(
+                customer,
+                actor,
                 purpose=consent.purpose,
                 channel=consent.channel,
                 policy_version=consent.policy_version,
                 scope=consent.scope,
                 guardian=guardian if consent.given_by_guardian else None,
-                recorded_by=actor,
             ),
             actor,
         )

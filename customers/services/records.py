@@ -14,7 +14,6 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from audit.services import record_event
-from crm.blind_index import blind_index
 from crm.models import User
 from customers import events
 from customers import permissions as perms
@@ -36,6 +35,9 @@ from customers.services.cards import (
     clean_document_number,
     clean_phone,
     document_index,
+    fill_contact,
+    new_consent,
+    new_document,
 )
 
 
@@ -77,11 +79,15 @@ def contact_save(
             validate_email(email.strip())
         except ValidationError as exc:
             raise ValidationError({"email": [_("Enter a valid e-mail address.")]}) from exc
-    contact = contact or Contact(customer=customer, data_key_id=customer.data_key_id)
-    contact.name, contact.phone, contact.email = name.strip(), phone, (email or "").strip()
-    contact.role, contact.is_primary, contact.is_guardian = role, is_primary, is_guardian
-    contact.phone_index = blind_index("phone", phone)
-    contact.email_index = blind_index("email", contact.email)
+    contact = fill_contact(
+        contact or Contact(customer=customer, data_key_id=customer.data_key_id),
+        name=name,
+        phone=phone,
+        email=email,
+        role=role,
+        is_primary=is_primary,
+        is_guardian=is_guardian,
+    )
     if is_primary:
         for other in customer.contacts.filter(is_primary=True).exclude(pk=contact.pk):
             other.is_primary = False
@@ -118,17 +124,14 @@ def identity_document_add(
     check_duplicates(user=actor, numbers=[number], exclude_pk=customer.pk)
     if customer.identity_documents.filter(number_index=document_index(number)).exists():
         raise ValidationError({"number": [_("This document is already on the card.")]})
-    document = IdentityDocument(
-        customer=customer,
-        data_key_id=customer.data_key_id,
+    document = new_document(
+        customer,
+        actor,
         doc_type=doc_type,
         number=number,
-        number_index=document_index(number),
         verification_method=verification_method,
-        verified_by=actor if verified_at else None,
         verified_at=verified_at,
         expires_on=expires_on,
-        reverify_due=expires_on,
     )
     _save(document, actor)
     record_event(
@@ -194,15 +197,14 @@ def consent_record(
         errors["guardian"] = [_("A minor's consent must be given by the guardian.")]
     if errors:
         raise ValidationError(errors)
-    consent = Consent(
-        customer=customer,
-        data_key_id=customer.data_key_id,
+    consent = new_consent(
+        customer,
+        actor,
         purpose=purpose,
         channel=channel,
-        policy_version=policy_version or settings.CUSTOMERS["POLICY_VERSION"],
+        policy_version=policy_version,
         scope=scope,
         guardian=guardian,
-        recorded_by=actor,
     )
     _save(consent, actor)
     record_event(
