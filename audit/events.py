@@ -4,16 +4,18 @@ from django.utils.translation import gettext_lazy as _
 
 from crm.auditing import (
     ACCESS_DENIED,
+    ADMIN_ADDED,
+    ADMIN_CHANGED,
     AUTH_TOKEN_ISSUED,
     KEYS_ROTATED,
     TEAM_CREATED,
     USER_CREATED,
+    USER_ROLE_CHANGED,
 )
 
 AUTH_LOGIN = "auth.login"
 AUTH_LOGOUT = "auth.logout"
 AUTH_LOGIN_FAILED = "auth.login_failed"
-USER_ROLE_CHANGED = "user.role_changed"
 DATA_KEY_DESTROYED = "keys.data_key_destroyed"
 AUDIT_CHAIN_VERIFIED = "audit.chain_verified"
 
@@ -29,6 +31,8 @@ LABELS = {
     KEYS_ROTATED: _("Encryption keys rotated"),
     DATA_KEY_DESTROYED: _("Data key destroyed"),
     AUDIT_CHAIN_VERIFIED: _("Audit chain verified"),
+    ADMIN_ADDED: _("Added in the admin site"),
+    ADMIN_CHANGED: _("Changed in the admin site"),
 }
 
 

@@ -16,6 +16,9 @@ ACCESS_DENIED = "access.denied"
 USER_CREATED = "user.created"
 TEAM_CREATED = "team.created"
 KEYS_ROTATED = "keys.rotated"
+USER_ROLE_CHANGED = "user.role_changed"
+ADMIN_ADDED = "admin.added"
+ADMIN_CHANGED = "admin.changed"
 
 _recorder: Callable | None = None
 

@@ -137,3 +137,62 @@ def test_healthz_503_when_broker_unreachable(client, settings):
         response = client.get("/healthz")
     assert response.status_code == 503
     assert response.json()["broker"] == "down"
+
+
+def test_admin_site_changes_are_audited(client):
+    from django.contrib.auth.models import Group
+
+    from audit.models import AuditEvent
+    from crm.models import User
+
+    admin = UserFactory(role=roles.ADMIN)
+    client.force_login(admin)
+    response = client.post(
+        reverse("admin:crm_team_add"), {"name": "East", "manager": ""}, follow=True
+    )
+    assert response.status_code == 200
+    event = AuditEvent.objects.get(action="admin.added")
+    assert event.actor_id == admin.pk and event.data == {"fields": ["name"]}
+    rep = UserFactory(role=roles.SALES_REP)
+    manager_group = Group.objects.get(name=roles.SALES_MANAGER)
+    response = client.post(
+        reverse("admin:crm_user_change", args=[rep.pk]),
+        {
+            "username": rep.username,
+            "first_name": "",
+            "last_name": "",
+            "email": "",
+            "is_active": "on",
+            "groups": [manager_group.pk],
+            "team": "",
+            "date_joined_0": "2026-01-01",
+            "date_joined_1": "00:00:00",
+        },
+        follow=True,
+    )
+    assert response.status_code == 200
+    assert User.objects.get(pk=rep.pk).has_role(roles.SALES_MANAGER)
+    changed = AuditEvent.objects.get(action="user.role_changed")
+    assert changed.data == {"roles": [roles.SALES_MANAGER]}
+
+
+def test_admins_cannot_make_superusers(client):
+    from crm.models import User
+
+    admin = UserFactory(role=roles.ADMIN)
+    client.force_login(admin)
+    client.post(
+        reverse("admin:crm_user_change", args=[admin.pk]),
+        {
+            "username": admin.username,
+            "first_name": "",
+            "last_name": "",
+            "email": "",
+            "is_active": "on",
+            "is_staff": "on",
+            "is_superuser": "on",
+            "date_joined_0": "2026-01-01",
+            "date_joined_1": "00:00:00",
+        },
+    )
+    assert not User.objects.get(pk=admin.pk).is_superuser
