@@ -1,0 +1,81 @@
+"""End to end in a real browser: sign in, search, open a card, switch tabs and reveal.
+
+Runs where Chromium is installed (CI installs it) and on PostgreSQL: the live server
+needs a transactional test database, whose clean-up SQLite's append-only audit triggers
+refuse.
+"""
+
+import os
+import shutil
+
+import pytest
+from django.db import connection
+
+from crm.tests.factories import PASSWORD, TeamFactory
+from customers.tests.factories import make_customer, rep
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+]
+
+
+@pytest.fixture
+def browser_page():
+    if connection.vendor != "postgresql":
+        pytest.skip("the live server needs PostgreSQL here")
+    if not os.path.exists(CHROMIUM):
+        pytest.skip("Chromium is not installed")
+    os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # Playwright's sync loop
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--no-first-run",
+            ],
+        )
+        page = browser.new_page()
+        page.set_default_timeout(15_000)
+        yield page
+        browser.close()
+
+
+def test_rep_finds_a_customer_switches_tabs_and_reveals(live_server, browser_page):
+    owner = rep(team=TeamFactory(name="North"), username="alice")
+    customer = make_customer(owner, name="张明华", phone="13812345678")
+    make_customer(owner, name="李雷")
+    page = browser_page
+
+    page.goto(f"{live_server.url}/login/")
+    page.fill("#id_username", "alice")
+    page.fill("#id_password", PASSWORD)
+    page.click("main button[type=submit]")
+    page.wait_for_url(f"{live_server.url}/")
+
+    page.goto(f"{live_server.url}/customers/")
+    page.fill("#id_q", "明华")
+    page.wait_for_function("document.querySelectorAll('#customer-rows tbody tr').length === 1")
+    assert "张*华" in page.inner_text("#customer-rows")
+    assert "13812345678" not in page.content()
+
+    page.click(f"text={customer.code}")
+    page.click("a.nav-link:has-text('Interactions')")  # htmx swaps the tab in place
+    page.wait_for_selector("#tab-content form[action$='/interactions/new/']")
+    assert page.url.endswith("?tab=interactions")
+    page.click("a.nav-link:has-text('Profile')")
+    page.wait_for_selector("#reveal-area")
+
+    page.check("#reveal-area input[value=phone]")
+    page.fill("#reveal-area input[name=reason]", "calling back about the order")
+    page.click("#reveal-area button[type=submit]")
+    page.wait_for_selector("#reveal-area .alert-warning")
+    assert "13812345678" in page.inner_text("#reveal-area")
