@@ -11,6 +11,7 @@ constraint and then replays the first response. A failed create leaves no record
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 from datetime import timedelta
 
@@ -28,8 +29,11 @@ HEADER = "Idempotency-Key"
 
 
 def _fingerprint(request) -> str:
+    # Keyed: the body may hold personal data, and a plain hash of a short value (a phone
+    # number) could be reversed by trying them all.
     body = json.dumps(request.data, sort_keys=True, default=str) if request.data else ""
-    return hashlib.sha256(f"{request.method} {request.path}\n{body}".encode()).hexdigest()
+    message = f"{request.method} {request.path}\n{body}".encode()
+    return hmac.new(settings.SECRET_KEY.encode(), message, hashlib.sha256).hexdigest()
 
 
 def _replay(record: IdempotencyRecord, fingerprint: str) -> Response:
