@@ -12,3 +12,8 @@ STORAGES = {
 }
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 LANGUAGE_CODE = "en"
+
+# Threads of the live server and of concurrency tests must not keep connections open past
+# their request, or the test databases cannot be dropped at the end of the run.
+for _database in DATABASES.values():  # noqa: F405
+    _database["CONN_MAX_AGE"] = 0
