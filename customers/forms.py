@@ -113,6 +113,26 @@ class CustomerCreateForm(CardFieldsForm):
         label=_("The customer consents to marketing messages"), required=False
     )
 
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Only the general manager assigns anywhere and a manager within the team; a rep
+        # owns what they create, so the choice is not offered.
+        from crm import roles
+
+        owners = (
+            User.objects.filter(
+                is_active=True, groups__name__in=[roles.SALES_REP, roles.SALES_MANAGER]
+            )
+            .distinct()
+            .order_by("username")
+        )
+        if user.has_perm("customers.view_all_customers"):
+            self.fields["owner"].queryset = owners
+        elif user.managed_teams.exists():
+            self.fields["owner"].queryset = owners.filter(team__manager=user)
+        else:
+            del self.fields["owner"]
+
     def clean(self):
         cleaned = super().clean()
         if bool(cleaned.get("document_type")) != bool(cleaned.get("document_number")):

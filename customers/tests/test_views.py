@@ -266,3 +266,14 @@ def test_pages_in_chinese(client, owner):
     client.post(reverse("set_language"), {"language": "zh-hans", "next": "/"})
     html = client.get(reverse("customers:list")).content.decode()
     assert "客户" in html and "Customers" not in html
+
+
+def test_owner_choice_only_for_those_who_may_assign(client, owner):
+    client.force_login(owner)
+    assert 'name="owner"' not in client.get(reverse("customers:create")).content.decode()
+    manager = manager_of(owner.team)
+    outsider = rep(team=TeamFactory(name="South"))
+    client.force_login(manager)
+    html = client.get(reverse("customers:create")).content.decode()
+    assert 'name="owner"' in html and owner.username in html
+    assert outsider.username not in html

@@ -84,7 +84,7 @@ def customer_list_view(request):
 @login_required
 @permission_required("customers.add_customer", raise_exception=True)
 def customer_create_view(request):
-    form = CustomerCreateForm(request.POST or None)
+    form = CustomerCreateForm(request.POST or None, user=request.user)
     if request.method == "POST" and form.is_valid():
         data = dict(form.cleaned_data)
         documents = []
@@ -130,7 +130,17 @@ def customer_create_view(request):
         else:
             messages.success(request, _("Customer %(code)s created.") % {"code": customer.code})
             return redirect("customers:detail", pk=customer.pk)
-    return render(request, "customers/form.html", {"form": form, "creating": True})
+    return render(request, "customers/form.html", _form_context(form, creating=True))
+
+
+def _form_context(form, **context):
+    import json
+
+    return {
+        "form": form,
+        "organisation_fields": json.dumps(list(CustomerCreateForm.ORGANISATION_ONLY)),
+        **context,
+    }
 
 
 def _policy_version():
@@ -168,7 +178,7 @@ def customer_edit_view(request, pk):
             messages.success(request, _("Saved."))
             return redirect("customers:detail", pk=customer.pk)
     return render(
-        request, "customers/form.html", {"form": form, "customer": customer, "creating": False}
+        request, "customers/form.html", _form_context(form, creating=False, customer=customer)
     )
 
 
