@@ -9,15 +9,19 @@ import os
 import shutil
 
 import pytest
-from django.db import connection
+from django.conf import settings
 
 from crm.tests.factories import PASSWORD, TeamFactory
 from customers.tests.factories import make_customer, rep
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 
+POSTGRES = settings.DATABASES["default"]["ENGINE"].endswith("postgresql")
+
 pytestmark = [
     pytest.mark.browser,
+    pytest.mark.skipif(not POSTGRES, reason="the live server needs PostgreSQL here"),
+    pytest.mark.skipif(not os.path.exists(CHROMIUM), reason="Chromium is not installed"),
     pytest.mark.django_db(transaction=True, serialized_rollback=True),
 ]
 
@@ -40,10 +44,6 @@ def live_url():
 
 @pytest.fixture
 def browser_page():
-    if connection.vendor != "postgresql":
-        pytest.skip("the live server needs PostgreSQL here")
-    if not os.path.exists(CHROMIUM):
-        pytest.skip("Chromium is not installed")
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:

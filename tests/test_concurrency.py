@@ -4,23 +4,23 @@ create the customer (CI runs this on PostgreSQL; SQLite serialises writers anywa
 import threading
 
 import pytest
-from django.db import connection, connections
+from django.conf import settings
+from django.db import connections
 
 from customers import services
 from customers.models import BusinessType, Customer
 from customers.services import cards
 from customers.tests.factories import rep
 
+POSTGRES = settings.DATABASES["default"]["ENGINE"].endswith("postgresql")
+
+# Skipped before any database set-up: a transactional test's clean-up on SQLite would
+# meet the append-only audit triggers.
 pytestmark = [
     pytest.mark.postgres,
+    pytest.mark.skipif(not POSTGRES, reason="needs PostgreSQL row locks and concurrency"),
     pytest.mark.django_db(transaction=True, serialized_rollback=True),
 ]
-
-
-@pytest.fixture(autouse=True)
-def _postgres_only():
-    if connection.vendor != "postgresql":
-        pytest.skip("needs PostgreSQL row locks and concurrent transactions")
 
 
 def test_racing_creates_of_one_phone_give_one_card_and_one_clear_refusal(monkeypatch):
