@@ -15,7 +15,7 @@ from customers.models import (
     ServiceStage,
     Tier,
 )
-from customers.services.cards import PERSONAL_FIELDS
+from customers.services.cards import ORGANISATION_FIELDS, PERSONAL_FIELDS
 
 DATE = forms.DateInput(attrs={"type": "date"})
 
@@ -73,21 +73,6 @@ class CardFieldsForm(BootstrapMixin, forms.Form):
     )
     requested_credit_limit = forms.DecimalField(
         label=_("Requested credit limit"), required=False, max_digits=16, decimal_places=2
-    )
-
-    ORGANISATION_ONLY = (
-        "headquarters_address",
-        "trading_address",
-        "mailing_address",
-        "managers",
-        "website",
-        "founded_on",
-        "registered_capital",
-        "employees",
-        "equipment_summary",
-        "real_estate_summary",
-        "management_age_structure",
-        "requested_credit_limit",
     )
 
 
@@ -152,7 +137,7 @@ class CustomerEditForm(CardFieldsForm):
             "business_type": customer.business_type_id,
             "tier": customer.tier_id,
             "version": customer.version,
-            **{f: getattr(customer, f) for f in self.ORGANISATION_ONLY if f not in PERSONAL_FIELDS},
+            **{f: getattr(customer, f) for f in ORGANISATION_FIELDS if f not in PERSONAL_FIELDS},
         }
         super().__init__(*args, initial=initial, **kwargs)
         from customers.selectors import masked

@@ -12,9 +12,7 @@ The paths start with ``customers/`` and are spliced in before the customers rout
 they win over ``customers/<pk>/``.
 """
 
-from django.http import HttpResponse, StreamingHttpResponse
 from django.urls import path
-from django.utils.cache import patch_cache_control
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
 from rest_framework import generics, serializers, status
@@ -29,6 +27,7 @@ from crm.api.serializers import ModelSerializer
 from customers import permissions as perms
 from customers.filters import CustomerFilter
 from customers.models import ImportJob
+from customers.responses import export_response
 from customers.services import exports
 from customers.services.imports import (
     import_error_rows,
@@ -180,19 +179,7 @@ class CustomerExportApi(APIView):
             fmt=params.get("format", "csv"),
             purpose=params.get("purpose", exports.INTERNAL),
         )
-        return file_response(result)
-
-
-def file_response(result: exports.ExportResult) -> HttpResponse:
-    if result.content_type.startswith("text/csv"):
-        response = StreamingHttpResponse(result.chunks, content_type=result.content_type)
-    else:
-        response = HttpResponse(b"".join(result.chunks), content_type=result.content_type)
-    response["Content-Disposition"] = f'attachment; filename="{result.filename}"'
-    response["X-Export-Count"] = str(result.count)
-    response["X-Export-Left-Out"] = str(result.left_out)
-    patch_cache_control(response, no_store=True, private=True)
-    return response
+        return export_response(result)
 
 
 urlpatterns = [

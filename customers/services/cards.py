@@ -64,6 +64,15 @@ PLAIN_FIELDS = (
     "management_age_structure",
     "requested_credit_limit",
 )
+# What only an organisation's card holds (DESIGN §6.1): its addresses, managers and the
+# plain business facts.
+ORGANISATION_FIELDS = (
+    "headquarters_address",
+    "trading_address",
+    "mailing_address",
+    "managers",
+    *PLAIN_FIELDS,
+)
 REFERENCE_FIELDS = ("business_type", "tier")
 EDITABLE_FIELDS = (*PERSONAL_FIELDS, *PLAIN_FIELDS, *REFERENCE_FIELDS, "kind")
 DEFAULT_REVERIFICATION_DAYS = 365

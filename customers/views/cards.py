@@ -30,6 +30,7 @@ from customers.forms import (
     VisitRecordForm,
 )
 from customers.models import Consent, Customer, VisitPlanEntry
+from customers.services.cards import ORGANISATION_FIELDS
 
 TABS = ("profile", "contacts", "identity", "consents", "interactions", "stages", "timeline")
 PAGE_SIZE = 25
@@ -138,7 +139,7 @@ def _form_context(form, **context):
 
     return {
         "form": form,
-        "organisation_fields": json.dumps(list(CustomerCreateForm.ORGANISATION_ONLY)),
+        "organisation_fields": json.dumps(list(ORGANISATION_FIELDS)),
         **context,
     }
 

@@ -12,16 +12,15 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
-from django.utils.cache import patch_cache_control
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods
 
 from customers import permissions as perms
 from customers.models import ImportJob
+from customers.responses import export_response
 from customers.services import exports
 from customers.services.imports import (
     CONTACT_COLUMNS,
@@ -149,19 +148,7 @@ def export_view(request):
             )
             % {"count": result.left_out},
         )
-    return file_response(result)
-
-
-def file_response(result: exports.ExportResult) -> HttpResponse:
-    if result.content_type.startswith("text/csv"):
-        response = StreamingHttpResponse(result.chunks, content_type=result.content_type)
-    else:
-        response = HttpResponse(b"".join(result.chunks), content_type=result.content_type)
-    response["Content-Disposition"] = f'attachment; filename="{result.filename}"'
-    response["X-Export-Count"] = str(result.count)
-    response["X-Export-Left-Out"] = str(result.left_out)
-    patch_cache_control(response, no_store=True, private=True)
-    return response
+    return export_response(result)
 
 
 urlpatterns = [
