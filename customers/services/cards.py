@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.urls import reverse
@@ -259,8 +260,6 @@ def fill_contact(contact: Contact, *, name, phone, email, role, is_primary, is_g
 def new_consent(
     customer, actor, *, purpose, channel, policy_version, scope="", guardian=None
 ) -> Consent:
-    from django.conf import settings
-
     return Consent(
         customer=customer,
         data_key_id=customer.data_key_id,
