@@ -18,4 +18,5 @@ RUN DJANGO_ENV=production DJANGO_SECRET_KEY=build-only DJANGO_ALLOWED_HOSTS=buil
 RUN useradd --system crm && chown -R crm /app
 USER crm
 EXPOSE 8000
-CMD ["gunicorn", "crm.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3", "--access-logfile", "-"]
+# docker/gunicorn.conf.py: bind, workers, and an access log without query strings or Referer.
+CMD ["gunicorn", "--config", "docker/gunicorn.conf.py", "crm.wsgi:application"]

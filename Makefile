@@ -32,9 +32,10 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 
+# The keys database first: business migrations may write into it (search digests).
 migrate: $(STAMP)
-	$(PY) manage.py migrate --noinput
 	$(PY) manage.py migrate --noinput --database keys
+	$(PY) manage.py migrate --noinput
 
 ## make messages: extract and compile the translations (needs GNU gettext)
 messages: $(STAMP)

@@ -8,7 +8,7 @@ class AuditConfig(AppConfig):
 
     def ready(self):
 
-        from audit import receivers  # noqa: F401  (login, logout and failed-login events)
+        from audit import checks, receivers  # noqa: F401  (login, logout and failed-login events)
         from audit.services import record_event
         from crm import auditing, navigation
 

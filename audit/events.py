@@ -7,10 +7,13 @@ from crm.auditing import (
     ADMIN_ADDED,
     ADMIN_CHANGED,
     AUTH_TOKEN_ISSUED,
+    DATA_INTEGRITY_FAILURE,
+    DATA_KEYS_SWEPT,
     KEYS_ROTATED,
     TEAM_CREATED,
     USER_CREATED,
     USER_ROLE_CHANGED,
+    VALUES_REENCRYPTED,
 )
 
 AUTH_LOGIN = "auth.login"
@@ -29,6 +32,9 @@ LABELS = {
     USER_ROLE_CHANGED: _("User role changed"),
     TEAM_CREATED: _("Team created"),
     KEYS_ROTATED: _("Encryption keys rotated"),
+    VALUES_REENCRYPTED: _("Encrypted values rewritten in the current format"),
+    DATA_KEYS_SWEPT: _("Unused data keys removed"),
+    DATA_INTEGRITY_FAILURE: _("Encrypted value failed its integrity check"),
     DATA_KEY_DESTROYED: _("Data key destroyed"),
     AUDIT_CHAIN_VERIFIED: _("Audit chain verified"),
     ADMIN_ADDED: _("Added in the admin site"),

@@ -2,21 +2,23 @@
 
 import datetime
 import hashlib
-import json
 
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from audit import events
+from audit import events, keys
+from crm.fields import EncryptedTextField, raw_value
+from crm.models import EncryptedRow
+from crm.querysets import KeyPreloadingQuerySet
 
 
 class AppendOnlyError(Exception):
     """Audit events are never changed or deleted."""
 
 
-class AuditEventQuerySet(models.QuerySet):
+class AppendOnlyQuerySet(models.QuerySet):
     def update(self, **kwargs):
         raise AppendOnlyError("Audit events cannot be updated.")
 
@@ -24,15 +26,51 @@ class AuditEventQuerySet(models.QuerySet):
         raise AppendOnlyError("Audit events cannot be deleted.")
 
 
-class AuditEvent(models.Model):
+class AuditEventQuerySet(KeyPreloadingQuerySet, AppendOnlyQuerySet):
+    key_field = "subject_key_id"  # ``preload_keys()``: a page's reasons with one key query
+
+    def chain_link(self, *, sequence: int, previous_hash: str, hash: str) -> int:
+        """The one write allowed after insert: giving a not-yet-chained event its place.
+
+        Only ``audit.services.audit_chain_extend`` calls it; the database triggers allow
+        exactly this (an unchained row gets its sequence and hashes, nothing else moves).
+        """
+        return models.QuerySet.update(
+            self.filter(sequence__isnull=True),
+            sequence=sequence,
+            previous_hash=previous_hash,
+            hash=hash,
+        )
+
+
+class AuditEvent(EncryptedRow):
     """One thing that happened: who did what to which object, why, from where, when.
 
-    Written only by ``audit.services.record_event``. Each event carries the hash of the
-    one before it (``sequence`` - 1); ``manage.py verify_audit_chain`` recomputes the
-    chain. Events hold ids and field *names*, never personal values.
+    Written only by ``audit.services.record_event``, first *unchained* (no sequence, no
+    hash) inside the caller's transaction, then chained right after that transaction
+    commits: each event then carries the hash of the one before it (``sequence`` - 1),
+    an HMAC under ``AUDIT_CHAIN_KEY``. ``manage.py verify_audit_chain`` recomputes the
+    chain and checks it against the checkpoints kept in the keys database
+    (``ChainCheckpoint``). Events hold ids and field *names*, never personal values.
+
+    ``hash_scheme`` says how ``hash`` was computed. Events written before the chain was
+    keyed keep their plain SHA-256 (``LEGACY_SHA256``): an event is never rewritten, and
+    re-hashing them would be exactly the edit the chain exists to detect. They are still
+    verified with the plain hash, and are anchored by the first checkpoint, which the
+    checkpoint task or the first verification takes as soon as the new code runs: from
+    then on a consistent re-hash of them changes the hash at that checkpoint's sequence.
+    A legacy event after a keyed one, or after the first checkpoint, is reported as a
+    downgrade.
+
+    ``content_mac`` (keyed) is stamped at insert, so that the chainer links only rows the
+    application wrote: a row slipped into the table unchained is never chained.
     """
 
-    sequence = models.PositiveBigIntegerField(_("sequence"), unique=True)
+    class HashScheme(models.IntegerChoices):
+        LEGACY_SHA256 = 1, _("SHA-256 (before the chain was keyed)")
+        HMAC_SHA256 = 2, _("HMAC-SHA256 under the audit chain key")
+
+    sequence = models.PositiveBigIntegerField(_("sequence"), unique=True, null=True, blank=True)
     occurred_at = models.DateTimeField(_("time"), db_index=True)
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -55,19 +93,37 @@ class AuditEvent(models.Model):
         related_name="+",
     )
     object_id = models.CharField(_("object id"), max_length=64, blank=True)
-    reason = models.TextField(_("reason"), blank=True)
+    # A reason is free text and may name a person: encrypted under the data key of the
+    # customer the event concerns (shredded with it), else under the master key. Events
+    # written before keep their clear reason (never rewritten: append-only).
+    subject_key_id = models.UUIDField(null=True, blank=True, editable=False, db_index=True)
+    reason = EncryptedTextField(
+        _("reason"),
+        subject_key_field="subject_key_id",
+        master_key_fallback=True,
+        legacy_clear=True,
+        mask="text",
+    )
     ip_address = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
     user_agent = models.CharField(_("user agent"), max_length=500, blank=True)
     data = models.JSONField(_("details"), default=dict, blank=True)
-    previous_hash = models.CharField(max_length=64)
-    hash = models.CharField(max_length=64, unique=True)
+    previous_hash = models.CharField(max_length=64, blank=True, default="")
+    hash = models.CharField(max_length=64, unique=True, null=True, blank=True)
+    hash_scheme = models.PositiveSmallIntegerField(
+        choices=HashScheme.choices, default=HashScheme.HMAC_SHA256
+    )
+    content_mac = models.CharField(max_length=64, blank=True, default="")
 
     objects = AuditEventQuerySet.as_manager()
+
+    # Never rewritten, not even by key rotation: the chain covers the stored ciphertext.
+    encrypted_values_frozen = True
 
     class Meta:
         verbose_name = _("audit event")
         verbose_name_plural = _("audit events")
-        ordering = ["-sequence"]
+        # Newest first; an event waiting to be chained (no sequence yet) is the newest.
+        ordering = [models.F("sequence").desc(nulls_first=True), "-id"]
         indexes = [
             models.Index(fields=["content_type", "object_id"], name="audit_object_idx"),
             models.Index(fields=["actor", "action", "occurred_at"], name="audit_actor_action_idx"),
@@ -75,7 +131,7 @@ class AuditEvent(models.Model):
         permissions = [("verify_audit_chain", "Can verify the audit chain")]
 
     def __str__(self):
-        return f"#{self.sequence} {self.action}"
+        return f"#{self.sequence or '-'} {self.action}"
 
     def save(self, *args, **kwargs):
         if not self._state.adding:
@@ -89,20 +145,91 @@ class AuditEvent(models.Model):
     def action_label(self) -> str:
         return events.label(self.action)
 
-    def compute_hash(self) -> str:
-        payload = {
-            "sequence": self.sequence,
+    @property
+    def chained(self) -> bool:
+        return self.sequence is not None
+
+    def seal_reason(self, reason: str) -> None:
+        """Set the reason in its encrypted form (the MACs cover what is stored)."""
+        if reason:
+            self._meta.get_field("reason").seal(self, reason)
+        else:
+            self.reason = ""
+
+    def _content(self) -> dict:
+        content = {
             "occurred_at": self.occurred_at.astimezone(datetime.UTC).isoformat(),
             "actor_id": self.actor_id,
             "actor_username": self.actor_username,
             "action": self.action,
             "content_type_id": self.content_type_id,
             "object_id": self.object_id,
-            "reason": self.reason,
+            # The stored form: a shredded reason must not break the chain.
+            "reason": raw_value(self, "reason") or "",
             "ip_address": self.ip_address,
             "user_agent": self.user_agent,
             "data": self.data,
+        }
+        if self.hash_scheme != self.HashScheme.LEGACY_SHA256:
+            content["uid"] = str(self.uid)
+            content["subject_key_id"] = str(self.subject_key_id or "")
+        return content
+
+    def compute_content_mac(self) -> str:
+        """Keyed MAC of what happened, without the chain fields (known only at chaining)."""
+        return keys.mac(keys.EVENTS, {"content": self._content(), "kind": "content"})
+
+    def compute_hash(self) -> str:
+        """The chain hash: content, sequence and previous hash, by this event's scheme."""
+        payload = {
+            **self._content(),
+            "sequence": self.sequence,
             "previous_hash": self.previous_hash,
         }
-        canonical = json.dumps(payload, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
-        return hashlib.sha256(canonical.encode()).hexdigest()
+        if self.hash_scheme == self.HashScheme.LEGACY_SHA256:
+            return hashlib.sha256(keys.canonical(payload)).hexdigest()
+        return keys.mac(keys.EVENTS, {**payload, "hash_scheme": self.hash_scheme})
+
+
+class ChainCheckpoint(models.Model):
+    """The head of the audit chain (sequence and hash) at one moment.
+
+    Kept in the ``keys`` database (``crm.db_routers``), apart from the events, so that an
+    attacker who can rewrite the business database cannot also move the anchor: removing
+    the newest events, or re-hashing the chain, no longer matches the last checkpoint.
+    ``mac`` is an HMAC under a subkey of ``AUDIT_CHAIN_KEY`` of its own purpose, so a
+    forged or edited checkpoint is reported too. No history table: rows are only added.
+    """
+
+    sequence = models.PositiveBigIntegerField(_("sequence"))
+    head_hash = models.CharField(_("head hash"), max_length=64)
+    taken_at = models.DateTimeField(_("taken at"))
+    mac = models.CharField(max_length=64)
+
+    objects = AppendOnlyQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("audit chain checkpoint")
+        verbose_name_plural = _("audit chain checkpoints")
+        ordering = ["-id"]
+
+    def __str__(self):
+        return f"#{self.sequence} {self.head_hash[:12]}"
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            raise AppendOnlyError("Checkpoints cannot be updated.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise AppendOnlyError("Checkpoints cannot be deleted.")
+
+    def compute_mac(self) -> str:
+        return keys.mac(
+            keys.CHECKPOINTS,
+            {
+                "sequence": self.sequence,
+                "head_hash": self.head_hash,
+                "taken_at": self.taken_at.astimezone(datetime.UTC).isoformat(),
+            },
+        )

@@ -1,5 +1,7 @@
 """Reads of the audit trail."""
 
+from django.db.models import F
+
 from audit.models import AuditEvent
 
 
@@ -7,4 +9,9 @@ def audit_event_list(*, user):
     """Events the user may read: everything for holders of ``audit.view_auditevent``."""
     if not user.has_perm("audit.view_auditevent"):
         return AuditEvent.objects.none()
-    return AuditEvent.objects.select_related("content_type").order_by("-sequence")
+    # Newest first; an event not chained yet (for an instant after its commit) on top.
+    return (
+        AuditEvent.objects.select_related("content_type")
+        .order_by(F("sequence").desc(nulls_first=True), "-id")
+        .preload_keys()
+    )

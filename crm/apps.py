@@ -19,7 +19,12 @@ class CrmConfig(AppConfig):
     verbose_name = _("Users and teams")
 
     def ready(self):
-        from crm import checks, navigation, seed  # noqa: F401  (system checks, demo users)
+        from crm import (  # noqa: F401  (system checks, demo users)
+            checks,
+            navigation,
+            search_index,  # noqa: F401  (digests deleted with their data key)
+            seed,
+        )
 
         navigation.register(
             navigation.NavEntry(

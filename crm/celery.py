@@ -24,3 +24,23 @@ def _forget_unwrapped_keys(**kwargs):
     from crm.encryption import clear_key_cache
 
     clear_key_cache()
+
+
+_denial_blocks: dict = {}
+
+
+@task_prerun.connect
+def _collect_denials(task_id=None, **kwargs):
+    # Refusals raised inside a task's transactions are recorded when the task ends.
+    from crm.exceptions import denials_recorded
+
+    block = denials_recorded()
+    block.__enter__()
+    _denial_blocks[task_id] = block
+
+
+@task_postrun.connect
+def _record_denials(task_id=None, **kwargs):
+    block = _denial_blocks.pop(task_id, None)
+    if block is not None:
+        block.__exit__(None, None, None)

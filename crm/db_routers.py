@@ -1,9 +1,18 @@
-"""Routes the data keys to their own database alias and everything else to ``default``."""
+"""Routes the data keys and the search digests to their own database alias (``keys``) and
+everything else to ``default``."""
 
 KEYS_ALIAS = "keys"
 
 
+# Search digests are derived from personal data: they live and die with the data keys.
+_SEARCH_DIGEST_MODELS = {("crm", "searchdigest")}
+
+
 def _is_key_model(app_label, model_name):
+    if (app_label, model_name) in _SEARCH_DIGEST_MODELS:
+        return True
+    if (app_label, model_name) == ("audit", "chaincheckpoint"):
+        return True  # the audit chain's anchor lives apart from the events it vouches for
     return app_label == "crm" and model_name == "datakey"
 
 

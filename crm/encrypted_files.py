@@ -184,13 +184,46 @@ class DecryptedReader(io.RawIOBase):
             self._file.close()
             raise
         self._file_id = path.name[: -len(SUFFIX)].encode("ascii")
+        self._records_start = self._file.tell()
+        self._rewind()
+
+    def _rewind(self) -> None:
+        self._file.seek(self._records_start)
         self._index = 0
         self._buffer = b""
         self._position = 0
+        self._offset = 0  # clear bytes handed out so far
         self._finished = False
 
     def readable(self) -> bool:
         return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def tell(self) -> int:
+        return self._offset
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        """Rewind and read forward: records are decrypted in order, so any position in
+        the clear stream is reached from the start (a reader that checks the file first
+        and imports it afterwards rewinds once)."""
+        if self.closed:
+            raise ValueError("I/O operation on closed file.")
+        if whence == io.SEEK_CUR:
+            offset += self._offset
+        elif whence != io.SEEK_SET:
+            raise io.UnsupportedOperation("An encrypted upload cannot seek from its end.")
+        if offset < 0:
+            raise ValueError("Negative seek position.")
+        if offset < self._offset:
+            self._rewind()
+        skip = bytearray(64 * 1024)
+        while self._offset < offset:
+            count = self.readinto(memoryview(skip)[: min(len(skip), offset - self._offset)])
+            if not count:
+                break
+        return self._offset
 
     def _read_exactly(self, size: int) -> bytes:
         data = self._file.read(size)
@@ -225,6 +258,7 @@ class DecryptedReader(io.RawIOBase):
         count = min(len(view), len(self._buffer) - self._position)
         view[:count] = self._buffer[self._position : self._position + count]
         self._position += count
+        self._offset += count
         return count
 
     def close(self) -> None:

@@ -9,10 +9,13 @@ Two layers:
   customer). Values of that subject are encrypted with AES-256-GCM under its data key,
   so deleting the one key row makes the subject's values unreadable everywhere.
 
-A stored value looks like ``enc1$<key id>$<base64(nonce | ciphertext | tag)>``; the key id
+A stored value looks like ``enc2$<key id>$<base64(nonce | ciphertext | tag)>``; the key id
 is either a data-key UUID or ``m:<fingerprint>`` for values under a master key itself.
-The key id is bound to the ciphertext as associated data, so a value cannot be moved
-under another key id unnoticed.
+The associated data binds the format version, the value's *place* (model, field and the
+row's stable ``uid``, see ``crm.fields``) and the key id: a value copied to another
+column, another row or another table does not open (``IntegrityFailure``). The first
+format, ``enc1``, bound only the key id; it is still read (unless
+``FIELD_ENCRYPTION_LEGACY_READS`` is off) and ``manage.py reencrypt`` rewrites it.
 
 Unwrapped data keys are cached until the end of the current request or task (see
 ``crm.middleware`` and ``crm.celery``) so a list page unwraps each subject's key once.
@@ -36,7 +39,8 @@ from django.core.exceptions import ImproperlyConfigured
 from django.core.signals import request_finished, request_started
 from django.test.signals import setting_changed
 
-PREFIX = "enc1"
+PREFIX = "enc2"
+LEGACY_PREFIX = "enc1"
 MASTER_PREFIX = "m:"
 _NONCE_BYTES = 12
 
@@ -47,6 +51,10 @@ class DecryptionError(Exception):
 
 class DataKeyDestroyed(DecryptionError):
     """The subject's data key was destroyed (crypto-shredded)."""
+
+
+class IntegrityFailure(DecryptionError):
+    """The value does not open in this place: altered, or copied from another column/row."""
 
 
 @dataclass(frozen=True)
@@ -124,6 +132,12 @@ def _open(material: bytes, blob: bytes, aad: bytes) -> bytes:
 
 _cache = threading.local()
 
+# Ids of data keys known to be destroyed. A destroyed key never comes back (ids are random
+# UUIDs and a restore of the keys database is not allowed to revive one), so the process
+# remembers them and reading a shredded subject costs no query on the keys database.
+_destroyed: set[str] = set()
+_DESTROYED_REMEMBERED = 100_000
+
 
 def _key_cache() -> dict[str, bytes]:
     if not hasattr(_cache, "keys"):
@@ -133,6 +147,25 @@ def _key_cache() -> dict[str, bytes]:
 
 def clear_key_cache(**kwargs) -> None:
     _key_cache().clear()
+    request_memo().clear()
+
+
+def request_memo() -> set:
+    """A set that lives as long as the key cache (one request or task), for de-duplication."""
+    if not hasattr(_cache, "memo"):
+        _cache.memo = set()
+    return _cache.memo
+
+
+def _remember_destroyed(key_id: str) -> None:
+    if len(_destroyed) >= _DESTROYED_REMEMBERED:
+        _destroyed.clear()
+    _destroyed.add(key_id)
+
+
+def forget_destroyed_keys() -> None:
+    """Forget which keys were seen destroyed (tests that recreate databases)."""
+    _destroyed.clear()
 
 
 request_started.connect(clear_key_cache, dispatch_uid="crm.encryption.request_started")
@@ -156,26 +189,54 @@ def data_key_create() -> uuid.UUID:
     return key_id
 
 
-def data_key_destroy(key_id: uuid.UUID | str) -> bool:
-    """Crypto-shred: delete the data key. Returns whether a key was deleted.
+def data_key_destroy(key_id: uuid.UUID | str) -> None:
+    """Crypto-shred: delete the data key once the caller's business transaction commits.
 
+    Destroying is irreversible, so it waits for the commit of the transaction that decided
+    it (a purge that rolls back keeps the key); outside a transaction it happens at once.
     Callers (the purge service) record the audit event; this function only destroys.
     """
+    from django.db import transaction
+
+    transaction.on_commit(lambda: _data_key_delete(str(key_id)), using="default")
+
+
+def data_keys_delete_now(key_ids) -> int:
+    """Delete data keys at once, outside any business transaction (the orphan sweep)."""
+    return sum(_data_key_delete(str(key_id)) for key_id in key_ids)
+
+
+def _data_key_delete(key_id: str) -> bool:
     from crm.models import DataKey
 
-    _key_cache().pop(str(key_id), None)
+    _key_cache().pop(key_id, None)
     deleted, _ = DataKey.objects.filter(id=key_id).delete()
+    for hook in _destroy_hooks:
+        hook(key_id)
+    _remember_destroyed(key_id)
     return bool(deleted)
+
+
+_destroy_hooks: list = []
+
+
+def on_data_key_destroyed(hook) -> None:
+    """Register ``hook(key_id)``, run when a data key is destroyed (e.g. search digests)."""
+    if hook not in _destroy_hooks:
+        _destroy_hooks.append(hook)
 
 
 def _data_key_material(key_id: str) -> bytes:
     cache = _key_cache()
     if key_id in cache:
         return cache[key_id]
+    if key_id in _destroyed:
+        raise DataKeyDestroyed(key_id)
     from crm.models import DataKey
 
     row = DataKey.objects.filter(id=key_id).values_list("wrapped_key", "master_key_id").first()
     if row is None:
+        _remember_destroyed(key_id)
         raise DataKeyDestroyed(key_id)
     wrapped, master_id = row
     material = _open(_master_key_by_id(master_id).material, bytes(wrapped), key_id.encode())
@@ -191,14 +252,18 @@ def data_keys_preload(key_ids) -> int:
     from crm.models import DataKey
 
     cache = _key_cache()
-    wanted = {str(k) for k in key_ids if k} - set(cache)
+    wanted = {str(k) for k in key_ids if k} - set(cache) - _destroyed
     if not wanted:
         return 0
     rows = DataKey.objects.filter(id__in=wanted).values_list("id", "wrapped_key", "master_key_id")
+    found = set()
     for key_id, wrapped, master_id in rows:
+        found.add(str(key_id))
         cache[str(key_id)] = _open(
             _master_key_by_id(master_id).material, bytes(wrapped), str(key_id).encode()
         )
+    for key_id in wanted - found:
+        _remember_destroyed(key_id)
     return len(wanted)
 
 
@@ -226,47 +291,91 @@ def data_keys_rewrap() -> int:
 # --- values -------------------------------------------------------------------------------
 
 
-def encrypt(plaintext: str, data_key_id: uuid.UUID | str | None = None) -> str:
-    """Encrypt text under a subject's data key, or under the current master key if none."""
+def _aad(key_id: str, context: str) -> bytes:
+    return f"{PREFIX}\x00{context}\x00{key_id}".encode()
+
+
+def _material(key_id: str) -> bytes:
+    if key_id.startswith(MASTER_PREFIX):
+        return _master_key_by_id(key_id[len(MASTER_PREFIX) :]).material
+    return _data_key_material(key_id)
+
+
+def encrypt(plaintext: str, data_key_id: uuid.UUID | str | None = None, *, context: str) -> str:
+    """Encrypt text for one place, under a subject's data key or the current master key.
+
+    ``context`` names the place the value is stored in (``crm.fields.value_context``:
+    model, field, row uid); the value opens only with the same context.
+    """
+    if not context:
+        raise ValueError("An encrypted value needs the context of the place it is stored in.")
     if data_key_id is not None:
         key_id = str(data_key_id)
         material = _data_key_material(key_id)
     else:
         master = current_master_key()
         key_id, material = MASTER_PREFIX + master.key_id, master.material
-    blob = _seal(material, plaintext.encode("utf-8"), key_id.encode())
+    blob = _seal(material, plaintext.encode("utf-8"), _aad(key_id, context))
     return f"{PREFIX}${key_id}${base64.urlsafe_b64encode(blob).decode()}"
 
 
 def is_encrypted(value: str) -> bool:
-    return isinstance(value, str) and value.startswith(PREFIX + "$")
+    return isinstance(value, str) and (
+        value.startswith(PREFIX + "$") or value.startswith(LEGACY_PREFIX + "$")
+    )
+
+
+def is_legacy(value: str) -> bool:
+    return isinstance(value, str) and value.startswith(LEGACY_PREFIX + "$")
 
 
 def key_id_of(token: str) -> str:
     return token.split("$", 2)[1]
 
 
-def decrypt(token: str) -> str:
-    """Decrypt a stored value. Raises ``DataKeyDestroyed`` for a shredded subject."""
+def is_under_master_key(token: str) -> bool:
+    return key_id_of(token).startswith(MASTER_PREFIX)
+
+
+def decrypt(token: str, *, context: str | None = None) -> str:
+    """Decrypt a stored value found in the place ``context`` names.
+
+    Raises ``DataKeyDestroyed`` for a shredded subject and ``IntegrityFailure`` when the
+    value does not belong to that place or was altered.
+    """
     try:
         prefix, key_id, body = token.split("$", 2)
+        blob = base64.urlsafe_b64decode(body.encode())
     except ValueError as exc:
-        raise DecryptionError("Not an encrypted value.") from exc
-    if prefix != PREFIX:
-        raise DecryptionError("Unknown encryption format.")
-    if key_id.startswith(MASTER_PREFIX):
-        material = _master_key_by_id(key_id[len(MASTER_PREFIX) :]).material
+        raise IntegrityFailure("Not an encrypted value.") from exc
+    if prefix == PREFIX:
+        if not context:
+            raise ValueError("Decrypting needs the context of the place the value is stored in.")
+        aad = _aad(key_id, context)
+    elif prefix == LEGACY_PREFIX and settings.FIELD_ENCRYPTION_LEGACY_READS:
+        aad = key_id.encode()
     else:
-        material = _data_key_material(key_id)
-    blob = base64.urlsafe_b64decode(body.encode())
-    return _open(material, blob, key_id.encode()).decode("utf-8")
+        raise IntegrityFailure("Unknown or refused encryption format.")
+    material = _material(key_id)
+    try:
+        return _open(material, blob, aad).decode("utf-8")
+    except DecryptionError as exc:
+        raise IntegrityFailure(str(exc)) from exc
 
 
-def reencrypt(token: str) -> str:
-    """Encrypt the value again: under the current master key if it was under a master key."""
+def reencrypt(token: str, *, context: str, new_context: str | None = None, data_key_id=None) -> str:
+    """Encrypt a stored value again in the current format.
+
+    Under the current master key if it was under a master key, else under ``data_key_id``
+    (default: its own data key); bound to ``new_context`` (default: the same place).
+    """
     key_id = key_id_of(token)
-    plaintext = decrypt(token)
-    return encrypt(plaintext, None if key_id.startswith(MASTER_PREFIX) else key_id)
+    plaintext = decrypt(token, context=context)
+    if key_id.startswith(MASTER_PREFIX):
+        target = None
+    else:
+        target = data_key_id if data_key_id is not None else key_id
+    return encrypt(plaintext, target, context=new_context or context)
 
 
 def _reset(setting, **kwargs):

@@ -23,6 +23,28 @@ class BusinessModel(models.Model):
         abstract = True
 
 
+class EncryptedRow(models.Model):
+    """Base of a model with encrypted fields: the row's stable identity.
+
+    ``uid`` is assigned in Python when the instance is made, before its first save, and
+    never changes; every ciphertext of the row is bound to it (``crm.fields``), and history
+    rows copy it, so they open as the row does.
+    """
+
+    uid = models.UUIDField(_("row id"), default=uuid.uuid4, editable=False, unique=True)
+
+    class Meta:
+        abstract = True
+
+    def _get_unique_checks(self, exclude=None, include_meta_constraints=False):
+        # A random uid assigned in Python needs no look-up before each save; the unique
+        # constraint still guards the table.
+        unique_checks, date_checks = super()._get_unique_checks(
+            exclude=exclude, include_meta_constraints=include_meta_constraints
+        )
+        return [check for check in unique_checks if check[1] != ("uid",)], date_checks
+
+
 class Team(BusinessModel):
     """A sales team: one manager and the reps who belong to it."""
 
@@ -95,7 +117,7 @@ class DataKey(models.Model):
 
 
 class IdempotencyRecord(models.Model):
-    """The first response to a create request sent with an ``Idempotency-Key`` header."""
+    """What a create request sent with an ``Idempotency-Key`` header made."""
 
     user = models.ForeignKey("crm.User", on_delete=models.CASCADE, related_name="+")
     key = models.CharField(max_length=255)
@@ -103,7 +125,9 @@ class IdempotencyRecord(models.Model):
     path = models.CharField(max_length=500)
     request_fingerprint = models.CharField(max_length=64)
     response_status = models.PositiveSmallIntegerField(null=True)
-    response_body = models.JSONField(null=True)
+    # The id of what the request made; the response is rendered anew on a replay, never
+    # stored (it may hold personal data).
+    resource_id = models.CharField(max_length=64, blank=True)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
 
     class Meta:
@@ -134,3 +158,44 @@ class Counter(models.Model):
             counter.value += 1
             counter.save(update_fields=["value"])
         return counter.value
+
+
+class SearchDigest(models.Model):
+    """A keyed digest of one personal value of one row, for search without decryption.
+
+    Blind indexes (phone, e-mail, ID number) and name bigram tokens (DESIGN §3 "Finding
+    encrypted data") live here, in the ``keys`` database (see ``crm.db_routers``), never in
+    a business table or a history table: deleting the subject's data key deletes its
+    digests too (``crm.search_index``), so an old backup of the business database holds
+    none. A search looks here first and then fetches the rows by ``object_id``. Rows of
+    an ``is_unique`` kind (a customer's phone, an ID number) are unique per digest: the
+    database refuses a second live holder even when two requests race.
+    """
+
+    data_key_id = models.UUIDField(db_index=True)
+    kind = models.CharField(max_length=40)
+    digest = models.CharField(max_length=64)
+    object_model = models.CharField(max_length=100)
+    object_id = models.BigIntegerField()
+    key_version = models.CharField(max_length=16)
+    is_unique = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("search digest")
+        verbose_name_plural = _("search digests")
+        indexes = [models.Index(fields=["kind", "digest"], name="search_digest_lookup_idx")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["object_model", "object_id", "kind", "digest"],
+                name="search_digest_unique_row",
+            ),
+            models.UniqueConstraint(
+                fields=["kind", "digest"],
+                condition=models.Q(is_unique=True),
+                name="search_digest_unique_value",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.kind} {self.object_model}:{self.object_id}"

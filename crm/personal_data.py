@@ -67,28 +67,34 @@ def masked_value(instance: models.Model, field_name: str) -> str:
     """The value of ``instance.field_name`` as shown to a user without the right to see it.
 
     A personal field is masked by its registered rule; a value whose data key was
-    destroyed shows as erased; any other field is shown as it is.
+    destroyed shows as erased, one that failed its integrity check as unreadable; any
+    other field is shown as it is.
     """
-    from django.utils.translation import gettext
-
-    from crm.fields import is_erased
+    from crm.fields import is_unavailable
     from crm.masking import mask
 
     value = getattr(instance, field_name)
-    if is_erased(value):
-        return gettext("[erased]")
+    if is_unavailable(value):
+        return unavailable_label(value)
     if value is None or value == "":
         return ""
     entry = get(type(instance), field_name)
     return str(value) if entry is None else mask(entry.mask, value)
 
 
-def shown_value(value) -> str:
-    """A clear value for display: erased values say so."""
+def unavailable_label(value) -> str:
+    """What is shown in place of a value that cannot be shown (erased or unreadable)."""
     from django.utils.translation import gettext
 
     from crm.fields import is_erased
 
-    if is_erased(value):
-        return gettext("[erased]")
+    return gettext("[erased]") if is_erased(value) else gettext("[unreadable]")
+
+
+def shown_value(value) -> str:
+    """A clear value for display: erased and unreadable values say so."""
+    from crm.fields import is_unavailable
+
+    if is_unavailable(value):
+        return unavailable_label(value)
     return "" if value is None else str(value)

@@ -53,6 +53,8 @@ _KEEP_CUSTOMERS = [
     "customers.change_customer",
     "customers.reveal_customer",
     "customers.export_customer",
+    # Clear export needs a reason and covers only the customers the user may reveal.
+    "customers.export_clear_customer",
     "customers.view_visitplanentry",
     "customers.add_visitplanentry",
     "customers.change_visitplanentry",

@@ -56,13 +56,33 @@ TRUST_X_FORWARDED_FOR = env.bool("TRUST_X_FORWARDED_FOR", default=False)
 # when unset, so a bare `make run` works; production refuses to start without them.
 FIELD_ENCRYPTION_KEYS = env.list("FIELD_ENCRYPTION_KEYS", default=[])
 BLIND_INDEX_KEY = env.str("BLIND_INDEX_KEY", default="")
+# Blind-index keys carry a version ("v2:<key>"; a bare key is v1). To rotate, list the new
+# key first and the old one after it in BLIND_INDEX_KEYS (it then wins over BLIND_INDEX_KEY),
+# run `manage.py reindex`, then drop the old key. Search looks under every listed key.
+BLIND_INDEX_KEYS = env.list("BLIND_INDEX_KEYS", default=[])
+# How long backups of the keys database (data keys, search digests) are kept. A purge is
+# complete once this many days have passed: no backup then holds the destroyed key or the
+# subject's search digests. Set it to what the backup job really keeps.
+KEYS_BACKUP_RETENTION_DAYS = env.int("KEYS_BACKUP_RETENTION_DAYS", default=7)
+# Values written before ciphertexts were bound to their place (format enc1) are still read
+# until `manage.py reencrypt` has rewritten them; then turn this off, so that an old value
+# copied in from a backup is refused as well.
+FIELD_ENCRYPTION_LEGACY_READS = env.bool("FIELD_ENCRYPTION_LEGACY_READS", default=True)
+# Data keys created for rows that were never committed are swept after this many hours.
+DATA_KEY_ORPHAN_HOURS = env.int("DATA_KEY_ORPHAN_HOURS", default=24)
 if PRODUCTION and not FIELD_ENCRYPTION_KEYS:
     raise ImproperlyConfigured("FIELD_ENCRYPTION_KEYS must be set when DJANGO_ENV=production.")
-if PRODUCTION and not BLIND_INDEX_KEY:
+if PRODUCTION and not (BLIND_INDEX_KEY or BLIND_INDEX_KEYS):
     raise ImproperlyConfigured("BLIND_INDEX_KEY must be set when DJANGO_ENV=production.")
+# AUDIT_CHAIN_KEY: urlsafe-base64 32-byte key of the audit chain's HMACs and checkpoints
+# (audit.keys). Kept out of both databases: whoever can write them must not be able to
+# re-hash the chain. Derived from the secret key in development, required in production.
+AUDIT_CHAIN_KEY = env.str("AUDIT_CHAIN_KEY", default="")
+if PRODUCTION and not AUDIT_CHAIN_KEY:
+    raise ImproperlyConfigured("AUDIT_CHAIN_KEY must be set when DJANGO_ENV=production.")
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "crm.admin_apps.CrmAdminConfig",  # django.contrib.admin, ASCII ids in its URLs
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -262,6 +282,8 @@ SPECTACULAR_SETTINGS = {
         "CampaignStatusEnum": "customers.models.Campaign.Status",
         "ImportJobStatusEnum": "customers.models.ImportJob.Status",
         "VisitPlanStatusEnum": "customers.models.VisitPlanEntry.Status",
+        "ConsentPurposeEnum": "customers.models.Consent.Purpose",
+        "ExportPurposeEnum": "customers.services.exports.PURPOSES",
     },
 }
 IDEMPOTENCY_KEY_TTL_HOURS = env.int("IDEMPOTENCY_KEY_TTL_HOURS", default=24)
@@ -287,16 +309,33 @@ if PRODUCTION:
 
 # --- Logging ------------------------------------------------------------------------------
 # Personal values never reach a log line: services log ids, never field values.
+# Query strings never reach a log (a search term may be a phone or ID number): the filter
+# sits on the loggers that write request lines and paths and on the console handler.
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
+    "filters": {"strip_query_strings": {"()": "crm.log_filters.StripQueryStrings"}},
     "formatters": {
         "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
     },
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "plain",
+            "filters": ["strip_query_strings"],
+        }
+    },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {
         "django.db.backends": {"level": "WARNING"},
+        "django.request": {"filters": ["strip_query_strings"]},
+        "django.security.csrf": {"filters": ["strip_query_strings"]},
+        "django.server": {
+            "handlers": ["console"],
+            "level": "INFO",
+            "propagate": False,
+            "filters": ["strip_query_strings"],
+        },
     },
 }
 
@@ -330,6 +369,16 @@ FILE_UPLOAD_TEMP_DIR = env.str("FILE_UPLOAD_TEMP_DIR", default="") or None
 
 # --- Periodic jobs (django-celery-beat loads these into its table; admins can edit them) ---
 CELERY_BEAT_SCHEDULE = {
+    # Chains any event left unchained (a crash between commit and chaining) and anchors
+    # the head in the keys database.
+    "audit-chain-checkpoint": {
+        "task": "audit.chain_checkpoint",
+        "schedule": 3600,
+    },
+    "data-keys-sweep": {
+        "task": "crm.data_keys_sweep",
+        "schedule": 24 * 3600,
+    },
     "idempotency-records-purge": {
         "task": "crm.idempotency_records_purge",
         "schedule": 24 * 3600,

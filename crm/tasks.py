@@ -17,3 +17,10 @@ def idempotency_records_purge_task() -> int:
     from crm.api.idempotency import idempotency_records_purge
 
     return idempotency_records_purge()
+
+
+@shared_task(name="crm.data_keys_sweep")
+def data_keys_sweep_task() -> int:
+    from crm.key_sweep import data_keys_sweep
+
+    return data_keys_sweep()

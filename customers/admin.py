@@ -42,6 +42,12 @@ class CustomAttributeAdmin(SimpleHistoryAdmin):
     )
     list_filter = ("value_type", "sensitivity", "business_type")
 
+    def save_model(self, request, obj, form, change):
+        # Through the service: a change of sensitivity re-encrypts the values kept.
+        from customers.services.attributes import custom_attribute_save
+
+        custom_attribute_save(actor=request.user, attribute=obj)
+
 
 @admin.register(Customer)
 class CustomerAdmin(admin.ModelAdmin):

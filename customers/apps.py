@@ -14,7 +14,10 @@ class CustomersConfig(AppConfig):
 
     def ready(self):
         from crm import dashboard, navigation
-        from customers import seed  # noqa: F401  (demo customers)
+        from customers import (
+            search,  # noqa: F401  (what the search digests index)
+            seed,  # noqa: F401  (demo customers)
+        )
 
         for entry in (
             navigation.NavEntry(

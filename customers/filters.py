@@ -5,62 +5,87 @@ from __future__ import annotations
 import re
 
 import django_filters
-from django.db.models import Count, Exists, OuterRef, Q
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from crm.blind_index import bigram_tokens, blind_index
+from crm.blind_index import bigrams
 from crm.models import Team, User
+from customers import search
 from customers.models import (
     BusinessType,
     Consent,
     Customer,
-    CustomerNameToken,
-    IdentityDocument,
     ServiceStage,
     Tier,
 )
 from customers.validators import is_valid_mainland_mobile
 
+# Search terms with this many digits (any script) are phone numbers or ID numbers.
+IDENTIFIER_DIGITS = 7
+# A customer code as the card service makes it (``C0000012``): business data, not personal.
+GENERATED_CODE = re.compile(r"C[0-9]{7}", re.IGNORECASE)
+
+
+def is_identifier_term(text: str) -> bool:
+    """A search term shaped like a phone number, an e-mail address or an ID number.
+
+    Such a term identifies a person on its own, so it must never travel in a URL (where
+    proxies, browser history and server logs keep it): the list page posts its search and
+    the API refuses it in ``GET ?q=`` (``POST /api/v1/customers/search/`` takes it). A name
+    fragment or a generated customer code is not refused. Deliberately broader than the search's
+    own test (``search_customers``): full-width digits or a ``+86`` prefix count too.
+    """
+    text = (text or "").strip()
+    if GENERATED_CODE.fullmatch(text):
+        return False
+    return "@" in text or sum(ch.isdigit() for ch in text) >= IDENTIFIER_DIGITS
+
+
+def filter_data(data) -> dict[str, str]:
+    """The customer filters (search term included) of a posted form or JSON body.
+
+    Keeps only the names ``CustomerFilter`` knows, with their last non-empty value, so a
+    CSRF token, a page number or an export format never reaches the filters or the audit
+    record of the filters used.
+    """
+    if data is None:
+        return {}
+    names = CustomerFilter.base_filters
+    if hasattr(data, "lists"):
+        items = ((key, values[-1] if values else "") for key, values in data.lists())
+    else:
+        items = data.items()
+    return {
+        key: str(value)
+        for key, value in items
+        if key in names and value not in ("", None) and not isinstance(value, (list, dict))
+    }
+
 
 def search_customers(queryset, text: str):
-    """Exact phone, ID number or e-mail, else a name fragment (bigram tokens)."""
+    """Exact phone, ID number or e-mail, else a name fragment (bigram tokens).
+
+    The digests are looked up in the keys database first (``customers.search``); the
+    customers are then fetched by id within ``queryset`` (which carries the scoping).
+    """
     text = (text or "").strip()
     if not text:
         return queryset
     if "@" in text:
-        return queryset.filter(email_index=blind_index("email", text))
+        return queryset.filter(pk__in=search.customer_ids_matching(text, search.CUSTOMER_EMAIL))
     compact = re.sub(r"[\s-]", "", text)
     if is_valid_mainland_mobile(compact) or (compact.isdigit() and len(compact) >= 7):
-        by_phone = Q(phone_index=blind_index("phone", compact))
-        by_contact = Q(contacts__phone_index=blind_index("phone", compact))
-        by_document = Q(
-            Exists(
-                IdentityDocument.objects.filter(
-                    customer=OuterRef("pk"), number_index=blind_index("id_number", compact)
-                )
-            )
+        ids = search.customer_ids_matching(
+            compact, search.CUSTOMER_PHONE, search.CONTACT_PHONE, search.DOCUMENT_NUMBER
         )
-        return queryset.filter(by_phone | by_document | by_contact).distinct()
+        return queryset.filter(pk__in=ids)
     if re.fullmatch(r"[0-9A-Za-z]{15,18}", compact):
-        return queryset.filter(
-            Exists(
-                IdentityDocument.objects.filter(
-                    customer=OuterRef("pk"), number_index=blind_index("id_number", compact)
-                )
-            )
-        )
-    tokens = sorted(set(bigram_tokens(text)))
-    if not tokens:
+        return queryset.filter(pk__in=search.customer_ids_matching(compact, search.DOCUMENT_NUMBER))
+    if not bigrams(text):
         return queryset.none()
-    matching = (
-        CustomerNameToken.objects.filter(token__in=tokens)
-        .values("customer")
-        .annotate(hits=Count("token", distinct=True))
-        .filter(hits=len(tokens))
-        .values("customer")
-    )
-    return queryset.filter(Q(pk__in=matching) | Q(code__iexact=text))
+    ids = search.customer_ids_matching(text, search.CUSTOMER_NAME)
+    return queryset.filter(Q(pk__in=ids) | Q(code__iexact=text))
 
 
 class CustomerFilter(django_filters.FilterSet):

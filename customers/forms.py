@@ -254,6 +254,23 @@ class RevealForm(BootstrapMixin, forms.Form):
         self.fields["fields_"].widget.attrs["class"] = "form-check-input"
 
 
+class GrantForm(BootstrapMixin, forms.Form):
+    """Share a card with another user (read only, masked), optionally until a date."""
+
+    user = forms.ModelChoiceField(
+        label=_("User"),
+        queryset=User.objects.filter(is_active=True).order_by("username"),
+        to_field_name="username",
+    )
+    expires_at = forms.DateTimeField(
+        label=_("Access until"),
+        required=False,
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
+        help_text=_("Leave empty for access until revoked."),
+    )
+    reason = forms.CharField(label=_("Reason"), max_length=300)
+
+
 class VisitRecordForm(BootstrapMixin, forms.Form):
     outcome = forms.ChoiceField(label=_("Result"), choices=Interaction.Outcome.choices)
     summary = forms.CharField(

@@ -2,8 +2,9 @@
 
 Personal values are encrypted under the customer's own data key (``data_key_id``); child
 rows carry a copy of that key id so that their values, and their history rows, are
-shredded with the customer's key. Exact look-up uses blind indexes (``*_index``), name
-search uses ``CustomerNameToken``.
+shredded with the customer's key. Exact look-up (blind indexes) and name search (bigram
+tokens) use search digests kept in the keys database, never on these rows or in their
+history (``crm.search_index``, ``customers.search``).
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 from simple_history.models import HistoricalRecords
 
 from crm.fields import EncryptedCharField, EncryptedDateField, EncryptedTextField
-from crm.models import BusinessModel
+from crm.models import BusinessModel, EncryptedRow
 from crm.personal_data import SENSITIVE
 from crm.querysets import KeyPreloadingQuerySet
 
@@ -75,7 +76,7 @@ class ServiceStage(ReferenceData):
         ordering = ["order"]
 
 
-class Customer(BusinessModel):
+class Customer(EncryptedRow, BusinessModel):
     """The customer card (客户交易卡): an organisation or an individual."""
 
     class Kind(models.TextChoices):
@@ -139,8 +140,6 @@ class Customer(BusinessModel):
         _("address"), max_length=300, subject_key_field=KEY, mask="address"
     )
     birth_date = EncryptedDateField(_("birth date"), subject_key_field=KEY, mask="date")
-    phone_index = models.CharField(max_length=32, blank=True, db_index=True, editable=False)
-    email_index = models.CharField(max_length=32, blank=True, db_index=True, editable=False)
 
     # Organisation card (DESIGN §6.1).
     headquarters_address = EncryptedCharField(
@@ -204,21 +203,18 @@ class Customer(BusinessModel):
             ("view_all_customers", "Can see every customer"),
             ("merge_customer", "Can merge duplicate customer cards"),
             ("export_customer", "Can export customer lists"),
+            (
+                "export_clear_customer",
+                "Can export customers' personal data in clear (with a reason)",
+            ),
             ("import_customer", "Can import customers from files"),
         ]
         indexes = [
             models.Index(fields=["owner", "status"], name="customer_owner_status_idx"),
             models.Index(fields=["team", "status"], name="customer_team_status_idx"),
         ]
-        constraints = [
-            # The duplicate check in the service gives the friendly message; this makes
-            # two concurrent creates of the same phone impossible.
-            models.UniqueConstraint(
-                fields=["phone_index"],
-                condition=~models.Q(phone_index="") & ~models.Q(status="merged"),
-                name="customer_phone_unique_live",
-            )
-        ]
+        # Two concurrent creates of the same phone are refused by the unique search
+        # digest in the keys database (``customers.search``), not by a constraint here.
 
     def __str__(self):
         return self.code
@@ -237,22 +233,33 @@ class Customer(BusinessModel):
         return age < 18
 
 
-class CustomerNameToken(models.Model):
-    """Keyed bigram tokens of a customer's name, for search without decryption."""
+class GrantTerms(models.Model):
+    """Who granted a customer to someone, when, and until when (DESIGN §4).
 
-    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="name_tokens")
-    token = models.CharField(max_length=32, db_index=True)
+    A grant past ``expires_at`` is not honoured (``customers.permissions`` filters it out in
+    SQL); revoking deletes the row, which its history keeps.
+    """
+
+    granted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("granted by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    granted_at = models.DateTimeField(_("granted at"), default=timezone.now)
+    expires_at = models.DateTimeField(_("expires at"), null=True, blank=True, db_index=True)
 
     class Meta:
-        constraints = [
-            models.UniqueConstraint(fields=["customer", "token"], name="customer_token_unique")
-        ]
+        abstract = True
 
-    def __str__(self):
-        return self.token
+    @property
+    def is_live(self) -> bool:
+        return self.expires_at is None or self.expires_at > timezone.now()
 
 
-class CustomerUserObjectPermission(UserObjectPermissionBase):
+class CustomerUserObjectPermission(UserObjectPermissionBase, GrantTerms):  # noqa: DJ008
     """Explicit per-customer grants to users (django-guardian direct foreign key)."""
 
     content_object = models.ForeignKey(Customer, on_delete=models.CASCADE)
@@ -262,7 +269,7 @@ class CustomerUserObjectPermission(UserObjectPermissionBase):
         abstract = False
 
 
-class CustomerGroupObjectPermission(GroupObjectPermissionBase):
+class CustomerGroupObjectPermission(GroupObjectPermissionBase, GrantTerms):  # noqa: DJ008
     """Explicit per-customer grants to groups (django-guardian direct foreign key)."""
 
     content_object = models.ForeignKey(Customer, on_delete=models.CASCADE)
@@ -272,7 +279,7 @@ class CustomerGroupObjectPermission(GroupObjectPermissionBase):
         abstract = False
 
 
-class CustomerChild(BusinessModel):
+class CustomerChild(EncryptedRow, BusinessModel):
     """A record that belongs to a customer and follows its access and its data key."""
 
     customer = models.ForeignKey(Customer, verbose_name=_("customer"), on_delete=models.CASCADE)
@@ -291,8 +298,6 @@ class Contact(CustomerChild):
     role = models.CharField(_("role"), max_length=100, blank=True)
     is_primary = models.BooleanField(_("primary contact"), default=False)
     is_guardian = models.BooleanField(_("guardian"), default=False)
-    phone_index = models.CharField(max_length=32, blank=True, db_index=True, editable=False)
-    email_index = models.CharField(max_length=32, blank=True, db_index=True, editable=False)
 
     class Meta:
         verbose_name = _("contact")
@@ -324,7 +329,6 @@ class IdentityDocument(CustomerChild):
     number = EncryptedCharField(
         _("number"), max_length=40, subject_key_field=KEY, personal=SENSITIVE, mask="id_number"
     )
-    number_index = models.CharField(max_length=32, db_index=True, editable=False)
     verification_method = models.CharField(
         _("verification method"), max_length=20, choices=Method.choices, blank=True
     )
@@ -345,9 +349,7 @@ class IdentityDocument(CustomerChild):
         verbose_name_plural = _("identity documents")
         ordering = ["doc_type", "id"]
         default_related_name = "identity_documents"
-        constraints = [
-            models.UniqueConstraint(fields=["number_index"], name="identity_document_unique")
-        ]
+        # One card per ID number: a unique search digest in the keys database.
 
     def __str__(self):
         return f"{self.get_doc_type_display()} {self.pk}"
@@ -371,7 +373,7 @@ class Consent(CustomerChild):
         IN_PERSON = "in_person", _("In person")
 
     purpose = models.CharField(_("purpose"), max_length=20, choices=Purpose.choices)
-    scope = models.CharField(_("scope"), max_length=300, blank=True)
+    scope = EncryptedCharField(_("scope"), max_length=300, subject_key_field=KEY, mask="text")
     channel = models.CharField(_("channel"), max_length=20, choices=Channel.choices)
     policy_version = models.CharField(_("policy version"), max_length=50)
     given_at = models.DateTimeField(_("given at"), default=timezone.now)
@@ -475,7 +477,7 @@ class StageMove(CustomerChild):
         on_delete=models.PROTECT,
         related_name="+",
     )
-    note = models.CharField(_("note"), max_length=300, blank=True)
+    note = EncryptedCharField(_("note"), max_length=300, subject_key_field=KEY, mask="text")
 
     class Meta:
         verbose_name = _("stage move")
@@ -683,7 +685,7 @@ class CampaignSend(BusinessModel):
         return f"{self.campaign_id}/{self.customer_id}: {self.result}"
 
 
-class ImportJob(BusinessModel):
+class ImportJob(EncryptedRow, BusinessModel):
     """An uploaded customer or contact file, checked and imported in the background."""
 
     class Target(models.TextChoices):
@@ -711,7 +713,8 @@ class ImportJob(BusinessModel):
     status = models.CharField(
         _("status"), max_length=20, choices=Status.choices, default=Status.PENDING
     )
-    file_name = models.CharField(_("file"), max_length=255)
+    # A file name can name a person ("张伟 客户名单.xlsx"): kept encrypted, like its content.
+    file_name = EncryptedCharField(_("file"), max_length=255, mask="text")
     stored_file = models.CharField(max_length=100, blank=True, editable=False)
     encoding = models.CharField(_("encoding"), max_length=20, blank=True)
     rows_total = models.PositiveIntegerField(_("rows"), default=0)

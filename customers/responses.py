@@ -15,5 +15,6 @@ def export_response(result: ExportResult) -> HttpResponse:
     response["Content-Disposition"] = f'attachment; filename="{result.filename}"'
     response["X-Export-Count"] = str(result.count)
     response["X-Export-Left-Out"] = str(result.left_out)
+    response["X-Export-Clear-Count"] = str(result.clear_count)
     patch_cache_control(response, no_store=True, private=True)
     return response

@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from crm import masking, personal_data
-from crm.fields import is_erased
+from crm.fields import change_reason_of, is_unavailable
 from customers import permissions as perms
 from customers import timeline as timeline_registry
 from customers.models import (
@@ -47,7 +47,9 @@ def customer_card(customer: Customer) -> Customer:
     from django.db.models import Prefetch
 
     return (
-        Customer.objects.select_related(*LIST_RELATED, "stage_owner", "reverified_by")
+        Customer.objects.select_related(
+            *LIST_RELATED, "owner__team", "stage_owner", "reverified_by"
+        )
         .prefetch_related(
             "contacts",
             Prefetch("identity_documents__verified_by"),
@@ -127,8 +129,6 @@ _HIDDEN_HISTORY_FIELDS = {
     "updated_at",
     "created_at",
     "version",
-    "phone_index",
-    "email_index",
     "data_key_id",
     "stage",
     "stage_owner",
@@ -160,8 +160,8 @@ def _related_names(changes) -> dict[tuple[type, object], str]:
 
 
 def _shown(field, value, names) -> str:
-    if is_erased(value):
-        return _("[erased]")
+    if is_unavailable(value):
+        return personal_data.unavailable_label(value)
     if value in (None, ""):
         return ""
     if field.is_relation:
@@ -185,7 +185,7 @@ def _card_entries(customer_ids: list[int], limit: int) -> list[TimelineEntry]:
             raw.append((record, None))
             continue
         changes = _field_changes(record, previous)
-        reason = record.history_change_reason or ""
+        reason = change_reason_of(record)
         if changes or (reason and not reason.startswith("stage:")):
             raw.append((record, changes))
     names = _related_names([change for _record, changes in raw for change in changes or ()])
@@ -199,7 +199,7 @@ def _card_entries(customer_ids: list[int], limit: int) -> list[TimelineEntry]:
                 )
             )
             continue
-        reason = record.history_change_reason or ""
+        reason = change_reason_of(record)
         title = _("Card merged") if reason.startswith("merged ") else _("Card changed")
         shown = [(str(field.verbose_name), _shown(field, value, names)) for field, value in changes]
         entries.append(
@@ -284,10 +284,15 @@ def reverification_overdue(*, today: date | None = None) -> QuerySet:
     ).filter(Q(reverification_due__lt=today) | Q(Exists(document_due)))
 
 
+def _still_visible(user) -> Q:
+    """On a list of records that point at cards: only the cards the user may still see."""
+    return Q(customer__in=perms.visible_customers(user).values("pk"))
+
+
 def reverification_due_for(user, *, limit: int = 20) -> QuerySet:
     """The user's cards due for re-verification (the card or one of its documents)."""
     return (
-        reverification_overdue()
+        perms.visible_customers(user, reverification_overdue())
         .filter(owner=user)
         .select_related("business_type")
         .order_by("reverification_due")[:limit]
@@ -297,6 +302,7 @@ def reverification_due_for(user, *, limit: int = 20) -> QuerySet:
 def follow_ups_due_for(user, *, limit: int = 20) -> QuerySet:
     return (
         Interaction.objects.filter(
+            _still_visible(user),
             customer__owner=user,
             follow_up_done=False,
             next_follow_up__isnull=False,
@@ -308,8 +314,10 @@ def follow_ups_due_for(user, *, limit: int = 20) -> QuerySet:
 
 
 def visit_plan_for(user) -> QuerySet:
+    """The rep's plan, for the customers he may still see (a prospect handed to another
+    team leaves it)."""
     return (
-        VisitPlanEntry.objects.filter(rep=user)
+        VisitPlanEntry.objects.filter(_still_visible(user), rep=user)
         .select_related("customer")
         .order_by("status", "next_visit_on", "id")
     )
@@ -318,3 +326,19 @@ def visit_plan_for(user) -> QuerySet:
 def visit_plan_removed_recently(user, *, days: int = 30) -> QuerySet:
     since = timezone.now() - timedelta(days=days)
     return visit_plan_for(user).filter(status=VisitPlanEntry.Status.REMOVED, removed_at__gte=since)
+
+
+# --- grants -------------------------------------------------------------------------------
+
+
+def customer_grant_list(*, customer: Customer) -> QuerySet:
+    """The explicit grants on a card, live first then expired, with who holds and gave them."""
+    from customers.models import CustomerUserObjectPermission
+
+    return (
+        CustomerUserObjectPermission.objects.filter(
+            content_object=customer, permission__codename="view_customer"
+        )
+        .select_related("user", "granted_by")
+        .order_by("-granted_at", "-pk")
+    )

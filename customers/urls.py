@@ -29,6 +29,8 @@ urlpatterns = [
     path("<int:pk>/interactions/new/", cards.interaction_create_view, name="interaction-create"),
     path("<int:pk>/stage/", cards.stage_move_view, name="stage-move"),
     path("<int:pk>/visit-plan/", cards.visit_plan_add_view, name="visit-plan-add"),
+    path("<int:pk>/grants/new/", cards.grant_create_view, name="grant-create"),
+    path("<int:pk>/grants/<int:grant_id>/revoke/", cards.grant_revoke_view, name="grant-revoke"),
     *imports.urlpatterns,
     *campaigns.urlpatterns,
 ]

@@ -83,10 +83,21 @@ def test_rep_finds_a_customer_switches_tabs_and_reveals(live_url, customer, brow
     page.wait_for_url(f"{live_url}/")
 
     page.goto(f"{live_url}/customers/")
-    page.fill("#id_q", "明华")
+    # The live search posts its term (htmx POST): a phone never reaches the address bar.
+    searches = []
+    page.on("request", lambda request: searches.append((request.method, request.url)))
+    page.fill("#id_q", "13812345678")
     page.wait_for_function("document.querySelectorAll('#customer-rows tbody tr').length === 1")
+    assert "13812345678" not in page.url
+    assert ("POST", f"{live_url}/customers/") in searches
+    assert not [url for _method, url in searches if "13812345678" in url]
+    page.fill("#id_q", "明华")
+    # The rows carry the posted filters for the export buttons: wait for this search's rows.
+    page.wait_for_function(
+        "document.querySelector('#customer-export input[name=q]')?.value === '明华'"
+    )
     assert "张*华" in page.inner_text("#customer-rows")
-    assert "13812345678" not in page.content()
+    assert page.url == f"{live_url}/customers/"
 
     page.click(f"text={customer.code}")
     page.click("a.nav-link:has-text('Interactions')")  # htmx swaps the tab in place

@@ -1,6 +1,5 @@
-from rest_framework.routers import DefaultRouter
-
 from audit.api.views import AuditEventViewSet
+from crm.api.routers import DefaultRouter
 
 router = DefaultRouter()
 router.register("events", AuditEventViewSet, basename="audit-event")

@@ -6,6 +6,11 @@ new is created. The key is scoped to the user. Reusing a key for a different req
 is refused (422). The record is written in the same transaction as the create, so two
 concurrent requests with one key cannot both create: the second waits on the unique
 constraint and then replays the first response. A failed create leaves no record.
+
+The record keeps the status, the id of the resource made and a keyed hash of the request
+(uploaded files by their content), never the response body: that may hold personal data.
+A replay renders the resource anew through the view's ``idempotent_replay(request, id)``,
+with today's permissions and masking.
 """
 
 from __future__ import annotations
@@ -20,7 +25,6 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from rest_framework import status
-from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 
 from crm.models import IdempotencyRecord
@@ -30,25 +34,46 @@ HEADER = "Idempotency-Key"
 
 def _fingerprint(request) -> str:
     # Keyed: the body may hold personal data, and a plain hash of a short value (a phone
-    # number) could be reversed by trying them all.
-    body = json.dumps(request.data, sort_keys=True, default=str) if request.data else ""
-    message = f"{request.method} {request.path}\n{body}".encode()
-    return hmac.new(settings.SECRET_KEY.encode(), message, hashlib.sha256).hexdigest()
+    # number) could be reversed by trying them all. Files count by their content, so the
+    # same key with another file of the same name is a different request.
+    mac = hmac.new(settings.SECRET_KEY.encode(), digestmod=hashlib.sha256)
+    mac.update(f"{request.method} {request.path}\n".encode())
+    files = getattr(request, "FILES", {}) or {}
+    plain = {k: v for k, v in request.data.items() if k not in files} if request.data else {}
+    mac.update(json.dumps(plain, sort_keys=True, default=str).encode())
+    for name in sorted(files):
+        upload = files[name]
+        mac.update(f"\nfile {name} {upload.size}\n".encode())
+        for chunk in upload.chunks():
+            mac.update(chunk)
+        upload.seek(0)
+    return mac.hexdigest()
 
 
-def _replay(record: IdempotencyRecord, fingerprint: str) -> Response:
+def _replay(view, request, record: IdempotencyRecord, fingerprint: str) -> Response:
     if record.request_fingerprint != fingerprint:
         return Response(
             {"detail": _("This Idempotency-Key was already used for a different request.")},
             status=status.HTTP_422_UNPROCESSABLE_ENTITY,
         )
-    response = Response(record.response_body, status=record.response_status)
+    if not record.resource_id:
+        return Response(
+            {"detail": _("This request was already carried out; its answer cannot be replayed.")},
+            status=status.HTTP_409_CONFLICT,
+        )
+    response = view.idempotent_replay(request, record.resource_id)
+    if status.is_success(response.status_code):
+        response.status_code = record.response_status
     response["Idempotent-Replayed"] = "true"
     return response
 
 
 def idempotent(create):
-    """Decorate a view's ``create``/``post`` method to honour the Idempotency-Key header."""
+    """Decorate a view's ``create``/``post`` method to honour the Idempotency-Key header.
+
+    The view answers a replay with ``idempotent_replay(request, resource_id)``: the
+    resource as it is now (a 404 if the user may no longer see it).
+    """
 
     def wrapper(view, request, *args, **kwargs):
         key = request.headers.get(HEADER, "").strip()
@@ -66,7 +91,7 @@ def idempotent(create):
         ).delete()
         existing = IdempotencyRecord.objects.filter(user=request.user, key=key).first()
         if existing is not None:
-            return _replay(existing, fingerprint)
+            return _replay(view, request, existing, fingerprint)
         try:
             with transaction.atomic():
                 record = IdempotencyRecord.objects.create(
@@ -81,15 +106,15 @@ def idempotent(create):
                     transaction.set_rollback(True)
                     return response
                 record.response_status = response.status_code
-                record.response_body = json.loads(JSONRenderer().render(response.data) or b"null")
-                record.save(update_fields=["response_status", "response_body"])
+                record.resource_id = str((response.data or {}).get("id", ""))[:64]
+                record.save(update_fields=["response_status", "resource_id"])
                 return response
         except IntegrityError:
             # A concurrent request with the same key won; replay what it answered.
             existing = IdempotencyRecord.objects.filter(user=request.user, key=key).first()
             if existing is None:
                 raise
-            return _replay(existing, fingerprint)
+            return _replay(view, request, existing, fingerprint)
 
     wrapper.__name__ = create.__name__
     wrapper.__doc__ = create.__doc__

@@ -1,9 +1,9 @@
 """``/api/v1/``: the foundation's endpoints and each app's ``api/urls.py``."""
 
 from django.urls import include, path
-from rest_framework.routers import DefaultRouter
 
 from crm.api import views
+from crm.api.routers import DefaultRouter
 
 router = DefaultRouter()
 router.register("teams", views.TeamViewSet, basename="team")

@@ -103,3 +103,9 @@ class TeamViewSet(
         serializer.is_valid(raise_exception=True)
         team = team_create(actor=request.user, **serializer.validated_data)
         return Response(self.get_serializer(team).data, status=status.HTTP_201_CREATED)
+
+    def idempotent_replay(self, request, resource_id):
+        team = self.get_queryset().filter(pk=resource_id).first()
+        if team is None:
+            return Response(status=status.HTTP_404_NOT_FOUND)
+        return Response(self.get_serializer(team).data)

@@ -1,6 +1,9 @@
 """Blind indexes and bigram tokens: look-up without decryption (DESIGN §3)."""
 
-from crm.blind_index import bigram_tokens, bigrams, blind_index
+import pytest
+from django.core.exceptions import ImproperlyConfigured
+
+from crm.blind_index import bigram_tokens, bigrams, blind_index, current_version, index_keys
 from crm.encryption import generate_key
 
 
@@ -37,3 +40,25 @@ def test_bigram_search_finds_names_containing_the_query():
 def test_one_character_gives_one_token():
     assert len(bigram_tokens("张")) == 1
     assert bigram_tokens("") == []
+
+
+def test_the_key_carries_a_version_and_a_bare_key_is_v1(settings):
+    old, new = generate_key(), generate_key()
+    settings.BLIND_INDEX_KEYS = []
+    settings.BLIND_INDEX_KEY = old
+    assert current_version() == "v1"
+    v1_digest = blind_index("phone", "13812345678")
+    settings.BLIND_INDEX_KEY = f"v1:{old}"
+    assert current_version() == "v1" and blind_index("phone", "13812345678") == v1_digest
+    settings.BLIND_INDEX_KEYS = [f"v2:{new}", f"v1:{old}"]  # wins over BLIND_INDEX_KEY
+    assert [key.version for key in index_keys()] == ["v2", "v1"]
+    assert blind_index("phone", "13812345678") != v1_digest
+    assert blind_index("phone", "13812345678", index_keys()[1]) == v1_digest
+
+
+@pytest.mark.parametrize("keys", [["v2:not base64!"], ["v2:" + "a" * 8], ["v1:{k}", "v1:{k}"]])
+def test_malformed_or_repeated_versions_are_refused(settings, keys):
+    key = generate_key()
+    settings.BLIND_INDEX_KEYS = [text.format(k=key) for text in keys]
+    with pytest.raises(ImproperlyConfigured):
+        index_keys()

@@ -177,3 +177,18 @@ def test_text_source_is_refused_and_leaves_nothing(tmp_path):
     with pytest.raises(TypeError):
         store_encrypted(io.StringIO("text"), directory=tmp_path)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_an_upload_can_be_rewound_and_read_from_any_position(tmp_path):
+    payload = os.urandom(PAYLOAD_SIZE)
+    name = store_encrypted(io.BytesIO(payload), directory=tmp_path)
+    with io.BufferedReader(open_decrypted(name, directory=tmp_path)) as reader:
+        assert reader.seekable()
+        assert reader.read(1000) == payload[:1000]
+        assert reader.tell() == 1000
+        reader.seek(0)
+        assert reader.read() == payload
+        reader.seek(CHUNK_SIZE + 17)
+        assert reader.read(10) == payload[CHUNK_SIZE + 17 : CHUNK_SIZE + 27]
+        with pytest.raises(io.UnsupportedOperation):
+            reader.seek(0, io.SEEK_END)

@@ -9,9 +9,10 @@ from django.db.models import TextField
 from django.db.models.functions import Cast
 from django.test.utils import CaptureQueriesContext
 
+from audit.models import AuditEvent
 from crm import encryption
 from crm.encryption import generate_key
-from crm.fields import is_erased
+from crm.fields import Sealed, is_erased, is_unreadable
 from crm.models import DataKey
 from tests.testapp.models import Note, Person, Setting
 
@@ -53,7 +54,7 @@ def test_values_are_stored_encrypted_in_table_and_history():
     )
     for clear in (CANARY_NAME, "张明华", CANARY_PHONE, "13900000000", CANARY_ID, "1949-12-31"):
         assert clear not in dump
-    assert "enc1$" in dump
+    assert "enc2$" in dump
     assert len(raw_rows("testapp_historicalperson")) == 2
 
 
@@ -74,24 +75,31 @@ def test_each_subject_has_its_own_key_and_children_follow_it():
     assert first.data_key_id != second.data_key_id
 
 
-def test_destroyed_data_key_makes_only_that_subject_unreadable():
+def test_destroyed_data_key_makes_only_that_subject_unreadable(
+    django_capture_on_commit_callbacks,
+):
     doomed = make_person(name=CANARY_NAME, phone=CANARY_PHONE)
     doomed.name = "张明"  # a second history row
     doomed.save()
     Note.objects.create(person=doomed, text="private")
     kept = make_person(name="李四", phone="13700000000")
 
-    assert encryption.data_key_destroy(doomed.data_key_id)
+    with django_capture_on_commit_callbacks(execute=True):
+        encryption.data_key_destroy(doomed.data_key_id)
     encryption.clear_key_cache()
+    assert not DataKey.objects.filter(id=doomed.data_key_id).exists()
 
     gone = Person.objects.get(pk=doomed.pk)
     assert is_erased(gone.name) and is_erased(gone.phone) and gone.name == ""
     assert all(is_erased(h.name) for h in gone.history.all())
     assert is_erased(Note.objects.get(person=doomed).text)
-    with pytest.raises(ValueError, match="erased"), transaction.atomic():
-        gone.save()
+    # Saving the row again keeps the (unreadable) ciphertext; an erased value cannot be
+    # written into another row.
+    gone.save()
+    with pytest.raises(ValueError, match="Erased"), transaction.atomic():
+        make_person(name=gone.name)
     # The ciphertext is still there, but no key can open it.
-    assert "enc1$" in repr(raw_rows("testapp_person"))
+    assert "enc2$" in repr(raw_rows("testapp_person"))
 
     other = Person.objects.get(pk=kept.pk)
     assert (other.name, other.phone) == ("李四", "13700000000")
@@ -120,11 +128,11 @@ def test_saving_without_a_data_key_is_refused():
 
 
 def test_altered_ciphertext_is_detected():
-    token = encryption.encrypt("secret")
+    token = encryption.encrypt("secret", context="testapp.setting|secret|1")
     prefix, key_id, body = token.split("$")
     tampered = f"{prefix}${key_id}${body[:-4]}AAAA"
-    with pytest.raises(encryption.DecryptionError):
-        encryption.decrypt(tampered)
+    with pytest.raises(encryption.IntegrityFailure):
+        encryption.decrypt(tampered, context="testapp.setting|secret|1")
 
 
 def test_rotation_keeps_old_rows_readable(settings):
@@ -155,8 +163,14 @@ def test_without_the_old_key_unrotated_rows_do_not_read(settings):
     settings.FIELD_ENCRYPTION_KEYS = [old_key]
     setting = Setting.objects.create(secret="api-secret")
     settings.FIELD_ENCRYPTION_KEYS = [new_key]
-    with pytest.raises(encryption.DecryptionError):
-        Setting.objects.get(pk=setting.pk)
+    # Shown as unreadable (never a crash), and the failure is audited.
+    assert is_unreadable(Setting.objects.get(pk=setting.pk).secret)
+    event = AuditEvent.objects.get(action="data.integrity_failure")
+    assert event.data == {
+        "model": "testapp.setting",
+        "field": "secret",
+        "reason": "key_unavailable",
+    }
 
 
 def test_a_list_unwraps_each_data_key_once():
@@ -167,10 +181,17 @@ def test_a_list_unwraps_each_data_key_once():
         CaptureQueriesContext(connections["keys"]) as key_queries,
     ):
         rows = list(Person.objects.order_by("pk"))
-        again = list(Person.objects.order_by("pk").values_list("phone", flat=True))
+        names = [p.name for p in rows]
+        again = [p.phone for p in Person.objects.order_by("pk")]
     # Two queries for the rows; one key look-up per subject, none for its second field
     # or for the second read of the same subject.
     assert len(main_queries) == 2
     assert len(key_queries) == len(people)
-    assert [p.name for p in rows] == [f"客户{i}" for i in range(5)]
+    assert names == [f"客户{i}" for i in range(5)]
     assert again[0] == "13800000000"
+
+
+def test_values_list_gives_the_sealed_ciphertext_never_a_guess():
+    make_person(name="孙八", phone="13800000009")
+    (phone,) = Person.objects.values_list("phone", flat=True)
+    assert isinstance(phone, Sealed) and phone.startswith("enc2$")

@@ -10,14 +10,15 @@ PRODUCT_APPS = ("crm", "customers", "credit", "complaints", "analytics", "audit"
 
 # Models that must never have history: the audit trail is its own history (and is
 # append-only), data keys must be destroyable without a copy left behind, and
-# idempotency records are a transport cache, counters only number things, and name
-# search tokens are derived from personal data (a copy in history would survive a purge).
+# idempotency records are a transport cache, counters only number things, and search
+# digests are derived from personal data (a copy in history would survive a purge).
 NEVER_HISTORY = {
     "audit.auditevent",
+    "audit.chaincheckpoint",  # append-only anchor of the audit chain, in the keys database
     "crm.datakey",
     "crm.idempotencyrecord",
     "crm.counter",
-    "customers.customernametoken",
+    "crm.searchdigest",
 }
 
 

@@ -17,7 +17,7 @@ def _manage(*args, **env):
     clean = {
         k: v
         for k, v in os.environ.items()
-        if not k.startswith(("DJANGO_", "FIELD_ENCRYPTION", "BLIND_INDEX"))
+        if not k.startswith(("DJANGO_", "FIELD_ENCRYPTION", "BLIND_INDEX", "AUDIT_CHAIN"))
     }
     clean.update(env)
     return subprocess.run(
@@ -38,6 +38,7 @@ PRODUCTION = {
     "DJANGO_ALLOWED_HOSTS": "crm.example.com",
     "FIELD_ENCRYPTION_KEYS": generate_key(),
     "BLIND_INDEX_KEY": generate_key(),
+    "AUDIT_CHAIN_KEY": generate_key(),
 }
 
 
@@ -49,7 +50,13 @@ def test_check_deploy_is_clean_under_production():
 
 @pytest.mark.parametrize(
     "missing",
-    ["DJANGO_SECRET_KEY", "DJANGO_ALLOWED_HOSTS", "FIELD_ENCRYPTION_KEYS", "BLIND_INDEX_KEY"],
+    [
+        "DJANGO_SECRET_KEY",
+        "DJANGO_ALLOWED_HOSTS",
+        "FIELD_ENCRYPTION_KEYS",
+        "BLIND_INDEX_KEY",
+        "AUDIT_CHAIN_KEY",
+    ],
 )
 def test_production_refuses_to_start_without(missing):
     env = {k: v for k, v in PRODUCTION.items() if k != missing}

@@ -114,6 +114,12 @@ class CampaignListCreateApi(GenericAPIView):
         campaign = services.campaign_create(actor=request.user, **data.validated_data)
         return Response(self.OutputSerializer(campaign).data, status=status.HTTP_201_CREATED)
 
+    def idempotent_replay(self, request, resource_id):
+        campaign = self.get_queryset().filter(pk=resource_id).first()
+        if campaign is None:
+            return Response(status=status.HTTP_404_NOT_FOUND)
+        return Response(self.OutputSerializer(campaign).data)
+
 
 class CampaignDetailApi(GenericAPIView):
     """One campaign: a draft with what sending now would do, a sent one with its results."""

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404
+from django.urls import reverse
+from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import mixins, serializers, status, viewsets
@@ -20,17 +22,18 @@ from rest_framework.views import APIView
 from crm.api.idempotency import idempotent
 from crm.api.permissions import ModelPermissions
 from crm.api.serializers import ModelSerializer
-from crm.fields import is_erased
+from crm.fields import is_unavailable
 from crm.models import User
 from crm.personal_data import masked_value
 from customers import permissions as perms
 from customers import selectors, services
-from customers.filters import CustomerFilter
+from customers.filters import CustomerFilter, filter_data, is_identifier_term
 from customers.models import (
     BusinessType,
     Consent,
     Contact,
     Customer,
+    CustomerUserObjectPermission,
     IdentityDocument,
     Interaction,
     ServiceStage,
@@ -71,7 +74,7 @@ class CustomerNameField(serializers.Field):
         super().__init__(read_only=True, source="*", **kwargs)
 
     def to_representation(self, customer):
-        if customer.kind == Customer.Kind.ORGANISATION and not is_erased(customer.name):
+        if customer.kind == Customer.Kind.ORGANISATION and not is_unavailable(customer.name):
             return customer.name
         return masked_value(customer, "name")
 
@@ -353,6 +356,19 @@ class GrantInput(serializers.Serializer):
         slug_field="username", queryset=User.objects.filter(is_active=True)
     )
     reason = serializers.CharField(max_length=300)
+    expires_at = serializers.DateTimeField(
+        required=False, allow_null=True, default=None, help_text="Empty: until revoked."
+    )
+
+
+class GrantOutput(ModelSerializer):
+    user = serializers.CharField(source="user.username")
+    granted_by = serializers.CharField(source="granted_by.username", default=None)
+    is_live = serializers.BooleanField()
+
+    class Meta:
+        model = CustomerUserObjectPermission
+        fields = ["id", "user", "granted_by", "granted_at", "expires_at", "is_live"]
 
 
 class AttributesInput(serializers.Serializer):
@@ -361,6 +377,39 @@ class AttributesInput(serializers.Serializer):
 
 class ReasonInput(serializers.Serializer):
     reason = serializers.CharField(max_length=300, required=False, allow_blank=True, default="")
+
+
+# The list's filters in a request body (``POST …/search/``, ``POST …/export/``), for the
+# schema; ``CustomerFilter`` validates them.
+CustomerFiltersInput = type(
+    "CustomerFiltersInput",
+    (serializers.Serializer,),
+    {
+        name: serializers.CharField(required=False, help_text=str(field.label or name))
+        for name, field in CustomerFilter.base_filters.items()
+    },
+)
+
+
+def refuse_identifier_in_url(request) -> None:
+    """400 for a phone-, e-mail- or ID-number-shaped ``q`` in the query string.
+
+    Such a value identifies a person and a URL is kept by proxies, histories and logs; it is
+    searched with ``POST /api/v1/customers/search/``. Name fragments and codes still work
+    with ``GET ?q=`` (outside tools use it).
+    """
+    if any(is_identifier_term(value) for value in request.query_params.getlist("q")):
+        raise serializers.ValidationError(
+            {
+                "q": [
+                    _(
+                        "A phone number, e-mail address or ID number must not travel in a URL: "
+                        "search with POST %(url)s and q in the body."
+                    )
+                    % {"url": reverse("customer-search")}
+                ]
+            }
+        )
 
 
 # --- the customer resource ----------------------------------------------------------------
@@ -382,8 +431,30 @@ class CustomerViewSet(viewsets.GenericViewSet):
 
     @extend_schema(responses=CustomerListOutput(many=True))
     def list(self, request):
+        """The filters in the query string; ``q`` shaped like a phone number, e-mail address
+        or ID number is refused (400): use ``POST …/search/``."""
+        refuse_identifier_in_url(request)
         queryset = self.filter_queryset(self.get_queryset())
         page = self.paginate_queryset(queryset)
+        return self.get_paginated_response(CustomerListOutput(page, many=True).data)
+
+    @extend_schema(request=CustomerFiltersInput, responses=CustomerListOutput(many=True))
+    @action(detail=False, methods=["post"])
+    def search(self, request):
+        """The list with its filters (``q`` and the others) in the body, so that a search
+        term never travels in a URL. Answers like the list; ``?page=`` and ``?page_size=``
+        page it (``next`` and ``previous`` are to be posted the same body)."""
+        refuse_identifier_in_url(request)
+        if not isinstance(request.data, dict):
+            raise serializers.ValidationError(
+                {"non_field_errors": [_("Send the filters as an object.")]}
+            )
+        filterset = CustomerFilter(
+            filter_data(request.data), queryset=self.get_queryset(), request=request
+        )
+        if not filterset.is_valid():
+            raise serializers.ValidationError(filterset.errors)
+        page = self.paginate_queryset(filterset.qs)
         return self.get_paginated_response(CustomerListOutput(page, many=True).data)
 
     @extend_schema(responses=CustomerDetailOutput)
@@ -410,6 +481,10 @@ class CustomerViewSet(viewsets.GenericViewSet):
             CustomerDetailOutput(selectors.customer_card(customer)).data,
             status=status.HTTP_201_CREATED,
         )
+
+    def idempotent_replay(self, request, resource_id):
+        customer = perms.access_customer(request.user, resource_id)
+        return Response(CustomerDetailOutput(selectors.customer_card(customer)).data)
 
     @extend_schema(request=CustomerUpdateInput, responses=CustomerDetailOutput)
     def partial_update(self, request, pk=None):
@@ -508,7 +583,7 @@ class CustomerViewSet(viewsets.GenericViewSet):
         return Response(ConsentOutput(queryset, many=True).data)
 
     @extend_schema(request=ReasonInput, responses=ConsentOutput)
-    @action(detail=True, methods=["post"], url_path=r"consents/(?P<consent_id>\d+)/withdraw")
+    @action(detail=True, methods=["post"], url_path=r"consents/(?P<consent_id>[0-9]+)/withdraw")
     def withdraw_consent(self, request, pk=None, consent_id=None):
         customer = self.get_customer()
         consent = get_object_or_404(Consent, pk=consent_id, customer=customer)
@@ -571,6 +646,43 @@ class CustomerViewSet(viewsets.GenericViewSet):
         data = GrantInput(data=request.data)
         data.is_valid(raise_exception=True)
         services.customer_access_grant(actor=request.user, customer=customer, **data.validated_data)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    @extend_schema(request=GrantInput, responses=GrantOutput(many=True))
+    @action(detail=True, methods=["get", "post"])
+    def grants(self, request, pk=None):
+        """Who holds an explicit grant on this card (expired ones too); POST grants one.
+
+        Listed for those who may grant and for the overseers; a grant lets its holder read
+        the card masked until ``expires_at``, never reveal or export it in clear.
+        """
+        customer = self.get_customer()
+        if request.method == "POST":
+            data = GrantInput(data=request.data)
+            data.is_valid(raise_exception=True)
+            grant = services.customer_access_grant(
+                actor=request.user, customer=customer, **data.validated_data
+            )
+            return Response(GrantOutput(grant).data, status=status.HTTP_201_CREATED)
+        if not perms.can_see_grants(request.user, customer):
+            raise perms.refuse(request.user, customer, "view_grants")
+        return Response(
+            GrantOutput(selectors.customer_grant_list(customer=customer), many=True).data
+        )
+
+    @extend_schema(request=ReasonInput, responses={204: None})
+    @action(detail=True, methods=["delete"], url_path=r"grants/(?P<grant_id>[0-9]+)")
+    def revoke_grant(self, request, pk=None, grant_id=None):
+        """Revoke a grant at once (an optional ``reason`` in the body is audited)."""
+        customer = self.get_customer()
+        data = ReasonInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        services.customer_access_revoke(
+            actor=request.user,
+            customer=customer,
+            grant_id=grant_id,
+            reason=data.validated_data["reason"],
+        )
         return Response(status=status.HTTP_204_NO_CONTENT)
 
     def get_permissions(self):
@@ -665,6 +777,12 @@ class VisitPlanViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
             next_visit_on=data.validated_data["next_visit_on"],
         )
         return Response(VisitPlanOutput(entry).data, status=status.HTTP_201_CREATED)
+
+    def idempotent_replay(self, request, resource_id):
+        entry = self.get_queryset().filter(pk=resource_id).first()
+        if entry is None:
+            return Response(status=status.HTTP_404_NOT_FOUND)
+        return Response(VisitPlanOutput(entry).data)
 
     @extend_schema(request=VisitRecordInput, responses=VisitPlanOutput)
     @action(detail=True, methods=["post"])

@@ -4,18 +4,22 @@
   queues a job and answers 202 with it; honours ``Idempotency-Key``.
 * ``GET /api/v1/customers/imports/`` and ``…/imports/<id>/``: one's own jobs (every job with
   ``customers.view_all_customers``), with progress and the error report.
-* ``GET /api/v1/customers/export/?format=csv|xlsx&purpose=internal|third_party&<filters>``:
-  the file, filtered like the customer list. ``X-Export-Count`` and ``X-Export-Left-Out``
-  say how many customers are in it and how many lacked third-party consent.
+* ``POST /api/v1/customers/export/`` (body: ``format`` csv|xlsx, ``purpose``
+  internal|third_party, ``clear`` and ``reason``, and the customer list's filters): the file,
+  filtered like the list. ``X-Export-Count`` and ``X-Export-Left-Out`` say how many customers
+  are in it and how many lacked third-party consent. Filters never travel in the URL (a
+  search term may be a phone or ID number): a ``GET`` is refused with 405.
 
 The paths start with ``customers/`` and are spliced in before the customers router so that
 they win over ``customers/<pk>/``.
 """
 
 from django.urls import path
+from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
+from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import generics, serializers, status
+from rest_framework.exceptions import MethodNotAllowed
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
@@ -25,7 +29,8 @@ from crm.api.idempotency import idempotent
 from crm.api.permissions import ModelPermissions
 from crm.api.serializers import ModelSerializer
 from customers import permissions as perms
-from customers.filters import CustomerFilter
+from customers.api.customers import CustomerFiltersInput
+from customers.filters import filter_data
 from customers.models import ImportJob
 from customers.responses import export_response
 from customers.services import exports
@@ -128,6 +133,12 @@ class ImportJobListCreateApi(generics.ListAPIView):
         )
         return Response(ImportJobOutputSerializer(job).data, status=status.HTTP_202_ACCEPTED)
 
+    def idempotent_replay(self, request, resource_id):
+        job = self.get_queryset().filter(pk=resource_id).first()
+        if job is None:
+            return Response(status=status.HTTP_404_NOT_FOUND)
+        return Response(ImportJobOutputSerializer(job).data)
+
 
 class ImportJobDetailApi(generics.RetrieveAPIView):
     """One import job: progress while it runs, then the counts and the error report."""
@@ -142,42 +153,62 @@ class ImportJobDetailApi(generics.RetrieveAPIView):
         return import_job_get(user=self.request.user, job_id=self.kwargs["pk"])
 
 
+class CustomerExportInput(CustomerFiltersInput):
+    format = serializers.ChoiceField(choices=exports.FORMATS, default="csv")
+    purpose = serializers.ChoiceField(
+        choices=exports.PURPOSES,
+        default=exports.INTERNAL,
+        help_text="third_party: only customers with a live third-party consent.",
+    )
+    clear = serializers.BooleanField(
+        default=False,
+        help_text=(
+            "Export in clear (needs customers.export_clear_customer and a reason): "
+            "only the customers you may reveal are in clear, the others masked."
+        ),
+    )
+    reason = serializers.CharField(required=False, help_text="Why the export is needed in clear.")
+
+
 class CustomerExportApi(APIView):
-    """The customer list as a CSV or XLSX file (masked unless the user may reveal)."""
+    """The customer list as a CSV or XLSX file, masked unless asked for in clear with a reason.
+
+    A ``POST`` with the format, the purpose and the list's filters in the body: filters never
+    travel in a URL, so a ``GET`` is refused (405) whatever its query string.
+    """
 
     permission_classes = [IsAuthenticated]
 
     def perform_content_negotiation(self, request, force=False):
-        # ``?format=`` names the file format here, not a DRF renderer.
+        # ``format`` names the file format here, not a DRF renderer.
         return super().perform_content_negotiation(request, force=True)
 
+    def http_method_not_allowed(self, request, *args, **kwargs):
+        raise MethodNotAllowed(
+            request.method,
+            detail=_(
+                "Export with POST and the format, purpose and filters in the body: a URL "
+                "takes no filters."
+            ),
+        )
+
     @extend_schema(
-        parameters=[
-            OpenApiParameter("format", str, enum=list(exports.FORMATS), default="csv"),
-            OpenApiParameter(
-                "purpose",
-                str,
-                enum=list(exports.PURPOSES),
-                default="internal",
-                description="third_party: only customers with a live third-party consent.",
-            ),
-            *(
-                OpenApiParameter(name, str, description=str(f.label or name))
-                for name, f in CustomerFilter.base_filters.items()
-            ),
-        ],
+        request=CustomerExportInput,
         responses={
             (200, "text/csv"): OpenApiTypes.BINARY,
             (200, exports.CONTENT_TYPES["xlsx"]): OpenApiTypes.BINARY,
         },
     )
-    def get(self, request):
-        params = request.query_params
+    def post(self, request):
+        # The service checks the permission first, then the format, purpose and filters.
+        params = request.data if isinstance(request.data, dict) else {}
         result = exports.customer_export(
             actor=request.user,
-            filter_params=params,
+            filter_params=filter_data(params),
             fmt=params.get("format", "csv"),
             purpose=params.get("purpose", exports.INTERNAL),
+            clear=str(params.get("clear", "")).lower() in ("1", "true", "on"),
+            reason=params.get("reason", ""),
         )
         return export_response(result)
 

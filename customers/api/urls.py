@@ -1,8 +1,8 @@
 """``/api/v1/customers/…`` and the other customers-app endpoints."""
 
 from django.urls import include, path
-from rest_framework.routers import DefaultRouter
 
+from crm.api.routers import DefaultRouter
 from customers.api import campaigns, imports
 from customers.api import customers as customer_api
 

@@ -29,6 +29,7 @@ from django.utils.translation import gettext as _
 
 from audit import events as audit_events
 from audit.services import record_event
+from crm.ids import is_object_id
 from crm.models import User
 from customers import events
 from customers import permissions as perms
@@ -175,9 +176,10 @@ def campaign_preview(*, campaign: Campaign, user: User) -> dict[str, int]:
     audience = _sending_audience(campaign, user).annotate(marketing=_live_marketing_consent())
     counts = audience.aggregate(
         audience=Count("pk"),
-        reachable=Count("pk", filter=Q(marketing=True) & ~Q(email_index="")),
+        # An empty e-mail is stored empty (only values are encrypted): no decryption here.
+        reachable=Count("pk", filter=Q(marketing=True) & ~Q(email="")),
         no_consent=Count("pk", filter=Q(marketing=False)),
-        no_email=Count("pk", filter=Q(marketing=True, email_index="")),
+        no_email=Count("pk", filter=Q(marketing=True, email="")),
     )
     return {key: counts[key] or 0 for key in ("audience", "reachable", "no_consent", "no_email")}
 
@@ -214,11 +216,11 @@ def access_campaign(user: User, campaign_id) -> Campaign:
     """
     campaign = (
         _visible_campaigns(user).select_related("created_by").filter(pk=campaign_id).first()
-        if str(campaign_id).isdigit()
+        if is_object_id(campaign_id)
         else None
     )
     if campaign is None:
-        if user.is_authenticated and str(campaign_id).isdigit():
+        if user.is_authenticated and is_object_id(campaign_id):
             record_event(
                 action=audit_events.ACCESS_DENIED,
                 actor=user,
@@ -380,11 +382,12 @@ def _send_one(*, campaign: Campaign, customer_id: int, connection) -> str | None
         with transaction.atomic():
             # Consent is read now, not when the campaign started: a withdrawal takes
             # effect at once. The e-mail is decrypted only for consenting customers.
-            addresses = list(
-                Customer.objects.filter(_live_marketing_consent(), pk=customer_id).values_list(
-                    "email", flat=True
+            addresses = [
+                row.email
+                for row in Customer.objects.filter(_live_marketing_consent(), pk=customer_id).only(
+                    "uid", "data_key_id", "email"
                 )
-            )
+            ]
             if not addresses:
                 result = CampaignSend.Result.NO_CONSENT
             elif not addresses[0]:

@@ -8,16 +8,18 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
+from django.http import Http404
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from audit.services import record_event
-from crm import encryption
-from crm.blind_index import bigram_tokens, blind_index
+from crm import encryption, search_index
+from crm.blind_index import blind_index
 from crm.exceptions import ConflictError
+from crm.fields import change_reason_seal
 from crm.models import Counter, Team, User
-from customers import events
+from customers import events, search
 from customers import permissions as perms
 from customers.models import (
     BusinessType,
@@ -26,7 +28,6 @@ from customers.models import (
     CustomAttribute,
     CustomAttributeValue,
     Customer,
-    CustomerNameToken,
     CustomerUserObjectPermission,
     IdentityDocument,
     ServiceStage,
@@ -165,17 +166,26 @@ def document_index(number: str) -> str:
 
 def _find_duplicate(
     *, phone: str = "", numbers: tuple[str, ...] = (), exclude_pk=None
-) -> tuple[str, Customer] | None:
+) -> tuple[str, Customer | None] | None:
+    """The field and the live card already holding the phone or an ID number.
+
+    The digests are looked up in the keys database, and their rows checked to exist;
+    ``(field, None)`` means a concurrent request is saving the same value right now.
+    """
     live = Customer.objects.exclude(status=Customer.Status.MERGED)
     if exclude_pk:
         live = live.exclude(pk=exclude_pk)
     if phone:
-        match = live.filter(phone_index=blind_index("phone", phone)).first()
+        found = search_index.holders(search.CUSTOMER_PHONE, phone)
+        match = live.filter(pk__in=found.ids).first()
         if match:
             return "phone", match
+        if found.in_flight:
+            return "phone", None
     for number in numbers:
+        found = search_index.holders(search.DOCUMENT_NUMBER, number)
         document = (
-            IdentityDocument.objects.filter(number_index=document_index(number))
+            IdentityDocument.objects.filter(pk__in=found.ids)
             .exclude(customer__status=Customer.Status.MERGED)
             .exclude(customer_id=exclude_pk)
             .select_related("customer")
@@ -183,25 +193,19 @@ def _find_duplicate(
         )
         if document:
             return "identity_documents", document.customer
+        if found.in_flight:
+            return "identity_documents", None
     return None
 
 
 def check_duplicates(*, user, phone="", numbers=(), exclude_pk=None) -> None:
     found = _find_duplicate(phone=phone, numbers=tuple(numbers), exclude_pk=exclude_pk)
+    if found and found[1] is None:
+        raise ValidationError(
+            {found[0]: [_("Another request is saving this customer right now; try again.")]}
+        )
     if found:
         raise DuplicateCustomer(found[0], found[1], user)
-
-
-def _set_search_indexes(customer: Customer) -> None:
-    customer.phone_index = blind_index("phone", customer.phone or "")
-    customer.email_index = blind_index("email", customer.email or "")
-
-
-def _replace_name_tokens(customer: Customer) -> None:
-    CustomerNameToken.objects.filter(customer=customer).delete()
-    CustomerNameToken.objects.bulk_create(
-        [CustomerNameToken(customer=customer, token=t) for t in bigram_tokens(customer.name)]
-    )
 
 
 def _reverification_due(tier: Tier | None, start: datetime.date) -> datetime.date:
@@ -213,7 +217,7 @@ def _save(instance, actor, reason: str = "", **kwargs):
     """Save with the acting user and reason recorded in history."""
     instance._history_user = actor
     if reason:
-        instance._change_reason = reason
+        instance._change_reason = change_reason_seal(instance, reason)
     instance.save(**kwargs)
     return instance
 
@@ -239,7 +243,6 @@ def new_document(
         data_key_id=customer.data_key_id,
         doc_type=doc_type,
         number=number,
-        number_index=document_index(number),
         verification_method=verification_method,
         verified_by=actor if verified_at else None,
         verified_at=verified_at,
@@ -249,11 +252,10 @@ def new_document(
 
 
 def fill_contact(contact: Contact, *, name, phone, email, role, is_primary, is_guardian):
-    """Set a contact's fields and search indexes from cleaned values (not saved)."""
+    """Set a contact's fields from cleaned values (not saved; its search digests are
+    written after the save, ``customers.search.record_digests_write``)."""
     contact.name, contact.phone, contact.email = name.strip(), phone, (email or "").strip()
     contact.role, contact.is_primary, contact.is_guardian = role, is_primary, is_guardian
-    contact.phone_index = blind_index("phone", phone)
-    contact.email_index = blind_index("email", contact.email)
     return contact
 
 
@@ -349,7 +351,9 @@ def _refuse_raced_duplicates(func):
     @functools.wraps(func)
     def wrapper(*args, actor, **kwargs):
         try:
-            with transaction.atomic():
+            # The keys database (search digests, with their unique guard) commits after
+            # the business database, and rolls back with it.
+            with search_index.atomic():
                 return func(*args, actor=actor, **kwargs)
         except IntegrityError:
             numbers = [d.number for d in kwargs.get("documents", ())]
@@ -458,22 +462,23 @@ def customer_create(
         tier=tier,
         stage=first_stage,
         stage_owner=owner if first_stage else None,
-        data_key_id=encryption.data_key_create(),
         reverification_due=_reverification_due(tier, today),
         **values,
     )
-    _set_search_indexes(customer)
-    # Duplicates were checked above with a clear message; the database's unique guard
-    # catches a concurrent twin (see _refuse_raced_duplicates).
+    # Duplicates were checked above with a clear message; the unique guard on the search
+    # digests (keys database) catches a concurrent twin (see _refuse_raced_duplicates).
     customer.full_clean(
         exclude=["data_key_id", "code"] if not code else ["data_key_id"],
         validate_constraints=False,
     )
+    # The key is made last, once everything is valid, in the keys transaction that rolls
+    # back with this one; a key whose row still never commits is swept (crm.key_sweep).
+    customer.data_key_id = encryption.data_key_create()
     _save(customer, actor)
-    _replace_name_tokens(customer)
+    search.customer_digests_write(customer)
 
     for document, number in cleaned_documents:
-        _save(
+        saved_document = _save(
             new_document(
                 customer,
                 actor,
@@ -485,6 +490,7 @@ def customer_create(
             ),
             actor,
         )
+        search.record_digests_write(saved_document)
     guardian = None
     for contact, phone in cleaned_contacts:
         saved = _save(
@@ -499,6 +505,7 @@ def customer_create(
             ),
             actor,
         )
+        search.record_digests_write(saved)
         if contact.is_guardian and guardian is None:
             guardian = saved
     for consent in consents:
@@ -577,12 +584,10 @@ def customer_update(
         customer.reverification_due = _reverification_due(
             customer.tier, (customer.reverified_at or timezone.now()).date()
         )
-    _set_search_indexes(customer)
     customer.version += 1
     customer.full_clean(exclude=["data_key_id"], validate_constraints=False)
     _save(customer, actor, reason)
-    if "name" in changed:
-        _replace_name_tokens(customer)
+    search.customer_digests_write(customer)
     record_event(
         action=events.CUSTOMER_UPDATED,
         actor=actor,
@@ -603,7 +608,12 @@ def customer_reveal(*, actor: User, customer: Customer, fields: list[str], reaso
     required and recorded with the field names (never the values) in the audit trail.
     """
     if not perms.can_reveal(actor, customer):
-        raise PermissionDenied(_("You are not allowed to see this customer's data in clear."))
+        raise perms.refuse(
+            actor,
+            customer,
+            "reveal",
+            _("You are not allowed to see this customer's data in clear."),
+        )
     reason = (reason or "").strip()
     if len(reason) < 4:
         raise ValidationError({"reason": [_("Say why you need to see the data in clear.")]})
@@ -675,26 +685,89 @@ def customer_reverify(*, actor: User, customer_id: int, note: str = "") -> Custo
 
 
 @transaction.atomic
-def customer_access_grant(*, actor: User, customer: Customer, user: User, reason: str) -> None:
-    """Let ``user`` see ``customer`` (e.g. service staff on a complaint)."""
-    if not perms.can_change(actor, customer):
-        raise PermissionDenied(_("You may not share this customer."))
+def customer_access_grant(
+    *,
+    actor: User,
+    customer: Customer,
+    user: User,
+    reason: str,
+    expires_at: datetime.datetime | None = None,
+) -> CustomerUserObjectPermission:
+    """Let ``user`` see ``customer`` (e.g. service staff on a complaint), until ``expires_at``.
+
+    Granting again changes the expiry of the existing grant. A grant lets its holder read
+    the card masked; it never lets him reveal or export in clear (DESIGN §3).
+    """
+    if not perms.can_grant(actor, customer):
+        raise perms.refuse(actor, customer, "grant", _("You may not share this customer."))
+    if expires_at is not None and expires_at <= timezone.now():
+        raise ValidationError({"expires_at": [_("The expiry must be in the future.")]})
     from django.contrib.auth.models import Permission
 
     permission = Permission.objects.get(
         content_type__app_label="customers", codename="view_customer"
     )
-    grant, created = CustomerUserObjectPermission.objects.get_or_create(
-        user=user, permission=permission, content_object=customer
+    grant = (
+        CustomerUserObjectPermission.objects.select_for_update()
+        .filter(user=user, permission=permission, content_object=customer)
+        .first()
     )
-    if created:
-        record_event(
-            action=events.CUSTOMER_ACCESS_GRANTED,
-            actor=actor,
-            obj=customer,
-            reason=reason,
-            data={"user_id": user.pk},
+    renewed = grant is not None
+    if grant is None:
+        grant = CustomerUserObjectPermission(
+            user=user,
+            permission=permission,
+            content_object=customer,
+            granted_by=actor,
+            expires_at=expires_at,
         )
+        _save(grant, actor)
+    elif grant.expires_at != expires_at or not grant.is_live:
+        grant.expires_at, grant.granted_by, grant.granted_at = expires_at, actor, timezone.now()
+        _save(grant, actor, update_fields=["expires_at", "granted_by", "granted_at"])
+    else:
+        return grant
+    record_event(
+        action=events.CUSTOMER_ACCESS_GRANTED,
+        actor=actor,
+        obj=customer,
+        reason=reason,
+        data={
+            "user_id": user.pk,
+            "grant_id": grant.pk,
+            "expires_at": expires_at.isoformat() if expires_at else None,
+            "renewed": renewed,
+        },
+    )
+    return grant
+
+
+@transaction.atomic
+def customer_access_revoke(
+    *, actor: User, customer: Customer, grant_id: int, reason: str = ""
+) -> None:
+    """Withdraw a grant on ``customer`` at once; its history row keeps who had it until when."""
+    if not perms.can_grant(actor, customer):
+        raise perms.refuse(actor, customer, "revoke", _("You may not share this customer."))
+    grant = (
+        CustomerUserObjectPermission.objects.select_for_update()
+        .filter(pk=grant_id, content_object=customer)
+        .first()
+        if str(grant_id).isdigit()
+        else None
+    )
+    if grant is None:
+        raise Http404(_("No such grant."))
+    user_id = grant.user_id
+    grant._history_user = actor
+    grant.delete()
+    record_event(
+        action=events.CUSTOMER_ACCESS_REVOKED,
+        actor=actor,
+        obj=customer,
+        reason=reason,
+        data={"user_id": user_id, "grant_id": int(grant_id)},
+    )
 
 
 # --- custom attributes --------------------------------------------------------------------

@@ -3,13 +3,16 @@
 The export is the list the user sees: the same filters (``CustomerFilter``) over the same
 scoped selector (``customer_list``), so a customer the user may not see is never in it.
 
-* Personal values are masked unless the user holds ``customers.reveal_customer``; sensitive
-  values (ID numbers) are in clear only for an internal export by such a user.
+* Personal values are masked. An export in clear is asked for explicitly (``clear=True``)
+  with a stated reason, by a user holding ``customers.export_clear_customer``; even then
+  only the customers the user may reveal (the entitled: owner, the owner's team manager,
+  general manager, DPO, never a grantee) are in clear, every other row stays masked.
+  Sensitive values (ID numbers) are in clear only in an internal export.
 * ``purpose="third_party"`` (the data leaves the company) keeps only customers with a live
   third-party-provision consent and reports how many were left out.
 * One audit event records who exported how many customers, in which format, for what
-  purpose, masked or not, and which filters were used (their names, never their values:
-  a search term may be a phone number).
+  purpose, masked or not (and how many rows in clear, with the reason), and which filters
+  were used (their names, never their values: a search term may be a phone number).
 * CSV is produced row by row as a generator (for ``StreamingHttpResponse``), in UTF-8 with a
   byte-order mark so that Excel opens Chinese text correctly. XLSX is written by openpyxl in
   write-only mode; openpyxl buffers the sheet in a temporary file (mode 0600) that it deletes
@@ -48,7 +51,7 @@ PURPOSES = (INTERNAL, THIRD_PARTY)
 CHUNK = 500  # customers per database round trip (rows and their documents)
 CSV_FLUSH = 200  # rows per yielded piece of CSV
 # Query-string keys of the export request that are not customer filters.
-NON_FILTER_KEYS = frozenset({"format", "purpose", "page", "page_size"})
+NON_FILTER_KEYS = frozenset({"format", "purpose", "page", "page_size", "clear", "reason"})
 CONTENT_TYPES = {
     "csv": "text/csv; charset=utf-8",
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
@@ -67,6 +70,7 @@ class ExportResult:
     count: int
     left_out: int
     masked: bool
+    clear_count: int = 0
 
 
 # Columns in file order: card fields (headed by their verbose names), then documents.
@@ -164,7 +168,10 @@ def _batched(iterable, size: int):
         yield chunk
 
 
-def _rows(queryset: QuerySet, *, clear: bool, sensitive_clear: bool) -> Iterator[list[str]]:
+def _rows(
+    queryset: QuerySet, *, revealable: QuerySet | None, sensitive_clear: bool
+) -> Iterator[list[str]]:
+    """Rows in list order; those in ``revealable`` in clear (``None``: all masked)."""
     documents = IdentityDocument.objects.order_by("doc_type", "id")
     customers = queryset.prefetch_related(
         Prefetch("identity_documents", queryset=documents)
@@ -172,8 +179,14 @@ def _rows(queryset: QuerySet, *, clear: bool, sensitive_clear: bool) -> Iterator
     # Chunks of ids in list order; each chunk unwraps its data keys in one query.
     for chunk in _batched(queryset.values_list("pk", flat=True).iterator(chunk_size=CHUNK), CHUNK):
         by_pk = {customer.pk: customer for customer in customers.filter(pk__in=chunk)}
+        in_clear = (
+            set(revealable.filter(pk__in=chunk).values_list("pk", flat=True))
+            if revealable is not None
+            else set()
+        )
         for pk in chunk:
-            yield _row(by_pk[pk], clear=clear, sensitive_clear=sensitive_clear)
+            clear = pk in in_clear
+            yield _row(by_pk[pk], clear=clear, sensitive_clear=clear and sensitive_clear)
 
 
 def _safe(value: str) -> str:
@@ -218,17 +231,31 @@ def _xlsx_bytes(header: list[str], rows: Iterator[list[str]]) -> bytes:
 
 
 def customer_export(
-    *, actor: User, filter_params, fmt: str = "csv", purpose: str = INTERNAL
+    *,
+    actor: User,
+    filter_params,
+    fmt: str = "csv",
+    purpose: str = INTERNAL,
+    clear: bool = False,
+    reason: str = "",
 ) -> ExportResult:
     """Export the customers ``actor`` sees through ``filter_params`` (the list's filters).
 
+    Masked unless ``clear`` is asked for with a ``reason`` by a user who may export in
+    clear; then the customers he may reveal are in clear and the others masked.
     Returns the file as chunks of bytes; CSV chunks are produced lazily while the response
-    is sent. Raises ``PermissionDenied`` without the export permission and
-    ``ValidationError`` for an unknown format or purpose or invalid filters.
+    is sent. Raises ``PermissionDenied`` without the export permission (an audited one for
+    a clear export without its permission) and ``ValidationError`` for an unknown format or
+    purpose, invalid filters or a missing reason.
     """
     if not actor.has_perm(perms.EXPORT):
         raise PermissionDenied(_("You are not allowed to export customers."))
+    if clear and not perms.can_export_clear(actor):
+        raise perms.refuse_export_clear(actor)
+    reason = (reason or "").strip()
     errors = {}
+    if clear and len(reason) < 4:
+        errors["reason"] = [_("Say why you need the export in clear.")]
     if fmt not in FORMATS:
         errors["format"] = [_("Choose csv or xlsx.")]
     if purpose not in PURPOSES:
@@ -243,23 +270,27 @@ def customer_export(
     chosen, matched = export_queryset(actor=actor, filter_params=params, purpose=purpose)
     count = chosen.count()
     left_out = matched.count() - count if purpose == THIRD_PARTY else 0
-    clear = actor.has_perm(perms.REVEAL)  # every exported row is one the user may see
+    revealable = perms.revealable_customers(actor, chosen) if clear else None
+    clear_count = revealable.count() if clear else 0
     sensitive_clear = clear and purpose == INTERNAL
     record_event(
         action=events.CUSTOMERS_EXPORTED,
         actor=actor,
+        reason=reason if clear else "",
         data={
             "count": count,
             "left_out_without_consent": left_out,
             "format": fmt,
             "purpose": purpose,
-            "masked": not clear,
-            "sensitive_masked": not sensitive_clear,
+            "masked": not clear_count,
+            "sensitive_masked": not (sensitive_clear and clear_count),
+            "clear_requested": clear,
+            "clear_count": clear_count,
             "filters": sorted(params),
         },
     )
     header = headers()
-    rows = _rows(chosen, clear=clear, sensitive_clear=sensitive_clear)
+    rows = _rows(chosen, revealable=revealable, sensitive_clear=sensitive_clear)
     chunks = _csv_chunks(header, rows) if fmt == "csv" else [_xlsx_bytes(header, rows)]
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
     return ExportResult(
@@ -268,7 +299,8 @@ def customer_export(
         chunks=chunks,
         count=count,
         left_out=left_out,
-        masked=not clear,
+        masked=not clear_count,
+        clear_count=clear_count,
     )
 
 

@@ -38,17 +38,19 @@ from pathlib import Path
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.validators import validate_email
 from django.db import DatabaseError, transaction
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django.http import Http404
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
 from audit.services import record_event
+from crm import search_index
 from crm.blind_index import blind_index
 from crm.encrypted_files import delete_encrypted, open_decrypted, store_encrypted
+from crm.ids import is_object_id
 from crm.models import User
-from customers import events
+from customers import events, search
 from customers import permissions as perms
 from customers.models import (
     BusinessType,
@@ -665,24 +667,23 @@ class CustomerChecker(Checker):
                 wanted[column].add(index)
         live = Customer.objects.exclude(status=Customer.Status.MERGED)
         holders: dict[tuple[str, str], int] = {}
-        if wanted["phone"]:
-            for pk, index in live.filter(phone_index__in=wanted["phone"]).values_list(
-                "pk", "phone_index"
-            ):
-                holders.setdefault(("phone", index), pk)
-        if wanted["email"]:
-            for pk, index in live.filter(email_index__in=wanted["email"]).values_list(
-                "pk", "email_index"
-            ):
-                holders.setdefault(("email", index), pk)
-        if wanted["id_number"]:
-            documents = (
-                IdentityDocument.objects.filter(number_index__in=wanted["id_number"])
+        # The digests are looked up in the keys database, then the rows by id.
+        for column, kind in (("phone", search.CUSTOMER_PHONE), ("email", search.CUSTOMER_EMAIL)):
+            found = search_index.ids_by_digest(kind, wanted[column])
+            alive = set(live.filter(pk__in={pk for pk, _d in found}).values_list("pk", flat=True))
+            for pk, index in sorted(found):
+                if pk in alive:
+                    holders.setdefault((column, index), pk)
+        found = search_index.ids_by_digest(search.DOCUMENT_NUMBER, wanted["id_number"])
+        if found:
+            documents = dict(
+                IdentityDocument.objects.filter(pk__in={pk for pk, _d in found})
                 .exclude(customer__status=Customer.Status.MERGED)
-                .values_list("customer_id", "number_index")
+                .values_list("pk", "customer_id")
             )
-            for pk, index in documents:
-                holders.setdefault(("id_number", index), pk)
+            for pk, index in sorted(found):
+                if pk in documents:
+                    holders.setdefault(("id_number", index), documents[pk])
         if not holders:
             return
         visible = dict(
@@ -773,14 +774,22 @@ class ContactChecker(Checker):
         emails = {index for row in rows for column, index in row.keys if column == "email"}
         existing: set[tuple[str, str, str]] = set()
         if customers and (phones or emails):
-            matches = Contact.objects.filter(customer__code__in=set(customers)).filter(
-                Q(phone_index__in=phones) | Q(email_index__in=emails)
+            found = [
+                (column, pk, index)
+                for column, kind, digests in (
+                    ("phone", search.CONTACT_PHONE, phones),
+                    ("email", search.CONTACT_EMAIL, emails),
+                )
+                for pk, index in search_index.ids_by_digest(kind, digests)
+            ]
+            codes = dict(
+                Contact.objects.filter(
+                    pk__in={pk for _c, pk, _i in found}, customer__code__in=set(customers)
+                ).values_list("pk", "customer__code")
             )
-            for code, phone_index, email_index in matches.values_list(
-                "customer__code", "phone_index", "email_index"
-            ):
-                existing.add((code, "phone", phone_index))
-                existing.add((code, "email", email_index))
+            for column, pk, index in found:
+                if pk in codes:
+                    existing.add((codes[pk], column, index))
         for row in rows:
             code = row.values["customer_code"]
             if not code:
@@ -974,7 +983,8 @@ def _import_pass(job: ImportJob, source, checker: Checker, invalid_lines: set[in
     def write_batch():
         nonlocal imported
         checker.prepare(batch)
-        with transaction.atomic():
+        # The rows' search digests (keys database) commit after the batch, or not at all.
+        with search_index.atomic():
             for row in batch:
                 try:
                     with transaction.atomic():
@@ -1157,7 +1167,7 @@ def import_job_list(*, user) -> QuerySet:
 
 def import_job_get(*, user, job_id) -> ImportJob:
     """One job the user may see, else 404 (missing and forbidden alike)."""
-    job = import_job_list(user=user).filter(pk=job_id).first() if str(job_id).isdigit() else None
+    job = import_job_list(user=user).filter(pk=job_id).first() if is_object_id(job_id) else None
     if job is None:
         raise Http404("No such import.")
     return job

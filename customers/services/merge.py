@@ -17,25 +17,23 @@ from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
 from audit.services import record_event
+from crm import search_index
+from crm.fields import open_all
 from crm.models import User
-from customers import events
+from customers import events, search
 from customers import permissions as perms
 from customers.models import (
     Customer,
     CustomerGroupObjectPermission,
-    CustomerNameToken,
     CustomerUserObjectPermission,
     VisitPlanEntry,
 )
 from customers.services.cards import _save
 
-# Derived rows rebuilt rather than moved.
-_REBUILT = {CustomerNameToken}
-
 
 def _relations():
     for relation in Customer._meta.related_objects:
-        if relation.related_model is Customer or relation.related_model in _REBUILT:
+        if relation.related_model is Customer:
             continue
         if relation.one_to_many or relation.one_to_one:
             yield relation
@@ -55,6 +53,7 @@ def _move(row, field_name: str, survivor: Customer, actor: User, reason: str) ->
     """Point ``row`` at the survivor (re-encrypting it); False if a unique rule forbids."""
     setattr(row, field_name, survivor)
     if any(f.name == "data_key_id" for f in row._meta.concrete_fields):
+        open_all(row)  # read under the duplicate's key before it changes
         row.data_key_id = survivor.data_key_id
     if (
         isinstance(row, VisitPlanEntry)
@@ -76,7 +75,7 @@ def _move(row, field_name: str, survivor: Customer, actor: User, reason: str) ->
     return True
 
 
-@transaction.atomic
+@search_index.atomic()
 def customer_merge(
     *, actor: User, survivor_id: int, duplicate_id: int, reason: str = ""
 ) -> dict[str, int]:
@@ -116,15 +115,20 @@ def customer_merge(
             if _move(row, relation.field.name, survivor, actor, note):
                 moved[label] = moved.get(label, 0) + 1
             else:
+                row_id = row.pk
                 row.delete()  # the survivor's row wins; this one stays in history
+                search_index.digests_delete_for_objects(label, [row_id])
                 kept_in_history[label] = kept_in_history.get(label, 0) + 1
 
-    CustomerNameToken.objects.filter(customer=duplicate).delete()
     duplicate.status = Customer.Status.MERGED
     duplicate.merged_into = survivor
-    duplicate.phone_index = duplicate.email_index = ""
     duplicate.version += 1
     _save(duplicate, actor, note)
+    # The merged card keeps no digests (its phone must not block a new card); the moved
+    # rows' digests now belong to the survivor's key, so a purge of the survivor reaches
+    # them.
+    search.customer_digests_write(duplicate)
+    search_index.digests_rekey(duplicate.data_key_id, survivor.data_key_id)
     survivor.version += 1
     _save(survivor, actor, note)
     record_event(

@@ -14,8 +14,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from audit.services import record_event
+from crm import search_index
 from crm.models import User
-from customers import events
+from customers import events, search
 from customers import permissions as perms
 from customers.models import (
     Consent,
@@ -34,7 +35,6 @@ from customers.services.cards import (
     check_duplicates,
     clean_document_number,
     clean_phone,
-    document_index,
     fill_contact,
     new_consent,
     new_document,
@@ -49,7 +49,7 @@ def _require(actor: User, perm: str) -> None:
 # --- contacts -----------------------------------------------------------------------------
 
 
-@transaction.atomic
+@search_index.atomic()
 def contact_save(
     *,
     actor: User,
@@ -93,6 +93,7 @@ def contact_save(
             other.is_primary = False
             _save(other, actor, update_fields=["is_primary", "updated_at"])
     _save(contact, actor)
+    search.record_digests_write(contact)
     if audit:
         record_event(
             action=events.CONTACT_SAVED, actor=actor, obj=customer, data={"contact_id": contact.pk}
@@ -122,7 +123,8 @@ def identity_document_add(
         raise ValidationError({"doc_type": [_("Choose a document type.")]})
     number = clean_document_number(doc_type, number)
     check_duplicates(user=actor, numbers=[number], exclude_pk=customer.pk)
-    if customer.identity_documents.filter(number_index=document_index(number)).exists():
+    held = search_index.ids_matching(search.DOCUMENT_NUMBER, number)
+    if customer.identity_documents.filter(pk__in=held).exists():
         raise ValidationError({"number": [_("This document is already on the card.")]})
     document = new_document(
         customer,
@@ -134,6 +136,7 @@ def identity_document_add(
         expires_on=expires_on,
     )
     _save(document, actor)
+    search.record_digests_write(document)
     record_event(
         action=events.DOCUMENT_SAVED,
         actor=actor,

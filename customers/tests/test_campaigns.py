@@ -16,6 +16,7 @@ from rest_framework.test import APIClient
 
 from audit.models import AuditEvent
 from crm import roles
+from crm.fields import change_reason_of
 from crm.tests.factories import TeamFactory, UserFactory
 from customers import events, services
 from customers.models import Campaign, CampaignSend, Customer, Tier
@@ -364,7 +365,7 @@ def test_unsubscribe_link_withdraws_consent_and_the_next_campaign_skips(
     assert done.status_code == 200
     assert not live_marketing(customer)
     consent = customer.consents.get(purpose="marketing")
-    assert consent.history.first().history_change_reason == "unsubscribe link"
+    assert change_reason_of(consent.history.first()) == "unsubscribe link"
     event = AuditEvent.objects.get(action=events.CONSENT_WITHDRAWN)
     assert event.reason == "unsubscribe link" and event.actor_id is None
 

@@ -68,7 +68,9 @@ def test_export_in_clear_for_a_user_who_may_reveal():
         email="zmh@example.com",
         documents=[services.DocumentInput("resident_id", number)],
     )
-    result = customer_export(actor=owner, filter_params={}, fmt="csv", purpose="internal")
+    result = customer_export(
+        actor=owner, filter_params={}, fmt="csv", purpose="internal", clear=True, reason="contract"
+    )
     assert result.count == 1 and not result.masked
     row = by_code(read_csv(result))[customer.code]
     assert row["Name"] == "张明华" and row["Phone"] == "13812345678"
@@ -89,12 +91,18 @@ def test_export_masked_for_a_user_who_may_not_reveal():
     assert row["Document number"] == number[:6] + "********" + number[-4:]
 
 
-def test_shredded_customers_export_as_erased():
+def test_shredded_customers_export_as_erased(django_capture_on_commit_callbacks):
     owner = rep()
     customer = make_customer(owner, email="gone@example.com")
-    encryption.data_key_destroy(customer.data_key_id)
-    for user in (owner, user_with("view_customer", "view_all_customers", "export_customer")):
-        result = customer_export(actor=user, filter_params={}, fmt="csv", purpose="internal")
+    with django_capture_on_commit_callbacks(execute=True):
+        encryption.data_key_destroy(customer.data_key_id)
+    for user, clear in (
+        (owner, True),
+        (user_with("view_customer", "view_all_customers", "export_customer"), False),
+    ):
+        result = customer_export(
+            actor=user, filter_params={}, fmt="csv", clear=clear, reason="contract"
+        )
         row = by_code(read_csv(result))[customer.code]
         assert row["Name"] == row["Phone"] == row["Document number"] == "[erased]"
         assert row["Address"] == ""  # never given: empty, not erased
@@ -122,7 +130,14 @@ def test_third_party_export_needs_live_consent_and_masks_id_numbers():
     consent = third_party_consent(withdrawn, owner)
     Consent.objects.filter(pk=consent.pk).update(withdrawn_at=timezone.now())
 
-    result = customer_export(actor=owner, filter_params={}, fmt="csv", purpose="third_party")
+    result = customer_export(
+        actor=owner,
+        filter_params={},
+        fmt="csv",
+        purpose="third_party",
+        clear=True,
+        reason="delivery by the carrier",
+    )
 
     assert (result.count, result.left_out) == (1, 2)
     rows = by_code(read_csv(result))
@@ -166,14 +181,17 @@ def test_export_uses_the_list_filters_and_audits_their_names_only():
     )
     assert list(by_code(read_csv(result))) == [organisation.code]
     customer_export(actor=owner, filter_params={"q": "13700001111"}, fmt="xlsx", purpose="internal")
-    first, second = AuditEvent.objects.filter(action=events.CUSTOMERS_EXPORTED).order_by("sequence")
+    # By id: events are chained (given a sequence) only once their transaction commits.
+    first, second = AuditEvent.objects.filter(action=events.CUSTOMERS_EXPORTED).order_by("id")
     assert first.data == {
         "count": 1,
         "left_out_without_consent": 0,
         "format": "csv",
         "purpose": "internal",
-        "masked": False,
-        "sensitive_masked": False,
+        "masked": True,
+        "sensitive_masked": True,
+        "clear_requested": False,
+        "clear_count": 0,
         "filters": ["kind"],
     }
     assert second.data["filters"] == ["q"] and "13700001111" not in str(second.data)
@@ -197,7 +215,9 @@ def test_xlsx_export_reads_back_and_keeps_formulas_as_text(tmp_path, monkeypatch
     owner = rep()
     customer = make_customer(owner, name='=HYPERLINK("http://evil")')
     monkeypatch.setattr("tempfile.tempdir", str(tmp_path))
-    result = customer_export(actor=owner, filter_params={}, fmt="xlsx", purpose="internal")
+    result = customer_export(
+        actor=owner, filter_params={}, fmt="xlsx", purpose="internal", clear=True, reason="check"
+    )
     content = b"".join(result.chunks)
     assert list(tmp_path.iterdir()) == [] and _writer.ALL_TEMP_FILES == []  # nothing left
     sheet = openpyxl.load_workbook(io.BytesIO(content)).active
@@ -210,7 +230,11 @@ def test_xlsx_export_reads_back_and_keeps_formulas_as_text(tmp_path, monkeypatch
 def test_csv_cells_cannot_start_a_formula():
     owner = rep()
     customer = make_customer(owner, name="=1+2", phone="+441234567890")
-    row = by_code(read_csv(customer_export(actor=owner, filter_params={}, fmt="csv")))
+    row = by_code(
+        read_csv(
+            customer_export(actor=owner, filter_params={}, fmt="csv", clear=True, reason="check")
+        )
+    )
     assert row[customer.code]["Name"] == "'=1+2"
     assert row[customer.code]["Phone"] == "'+441234567890"
 
@@ -248,13 +272,13 @@ def test_export_page_downloads_for_roles_that_may(role, client):
         user.team.manager = user
         user.team.save()
     client.force_login(user)
-    response = client.get(reverse("customers:export"), {"format": "csv"})
+    response = client.post(reverse("customers:export"), {"format": "csv"})
     assert response.status_code == 200
     assert response["Content-Disposition"].startswith('attachment; filename="customers-')
     assert "no-store" in response["Cache-Control"]
     body = b"".join(response.streaming_content)
     assert customer.code.encode() in body
-    response = client.get(reverse("customers:export"), {"format": "xlsx"})
+    response = client.post(reverse("customers:export"), {"format": "xlsx"})
     assert response.status_code == 200 and response.content.startswith(b"PK")
 
 
@@ -262,18 +286,18 @@ def test_export_page_downloads_for_roles_that_may(role, client):
 def test_export_page_forbidden_for_other_roles(role, client):
     make_customer()
     client.force_login(UserFactory(role=role))
-    assert client.get(reverse("customers:export"), {"format": "csv"}).status_code == 403
+    assert client.post(reverse("customers:export"), {"format": "csv"}).status_code == 403
     assert not AuditEvent.objects.filter(action=events.CUSTOMERS_EXPORTED).exists()
 
 
 def test_export_page_with_bad_format_goes_back_to_the_list(client):
     client.force_login(rep())
-    response = client.get(reverse("customers:export"), {"format": "pdf"})
+    response = client.post(reverse("customers:export"), {"format": "pdf"})
     assert response.status_code == 302 and response["Location"] == reverse("customers:list")
 
 
 def test_export_page_needs_a_login(client):
-    response = client.get(reverse("customers:export"))
+    response = client.post(reverse("customers:export"))
     assert response.status_code == 302 and "login" in response["Location"]
 
 
@@ -283,12 +307,12 @@ def test_export_api_for_roles_that_may(role):
     customer = make_customer(user if role == roles.SALES_REP else None)
     client = APIClient()
     client.force_authenticate(user)
-    response = client.get(API_URL, {"format": "csv", "purpose": "internal"})
+    response = client.post(API_URL, {"format": "csv", "purpose": "internal"})
     assert response.status_code == 200
     body = b"".join(response.streaming_content)
     assert (customer.code.encode() in body) == (role != roles.SALES_MANAGER)  # not his team
     assert response["X-Export-Count"] == ("0" if role == roles.SALES_MANAGER else "1")
-    response = client.get(API_URL, {"format": "xlsx", "purpose": "third_party"})
+    response = client.post(API_URL, {"format": "xlsx", "purpose": "third_party"})
     assert response.status_code == 200 and response["X-Export-Count"] == "0"
     assert reverse("customer-export") == API_URL
 
@@ -297,12 +321,40 @@ def test_export_api_for_roles_that_may(role):
 def test_export_api_forbidden_for_other_roles(role):
     client = APIClient()
     client.force_authenticate(UserFactory(role=role))
-    assert client.get(API_URL, {"format": "csv"}).status_code == 403
+    assert client.post(API_URL, {"format": "csv"}).status_code == 403
 
 
 def test_export_api_bad_input_is_a_400_and_anonymous_is_refused():
     client = APIClient()
-    assert client.get(API_URL).status_code in (401, 403)
+    assert client.post(API_URL).status_code in (401, 403)
     client.force_authenticate(rep())
-    response = client.get(API_URL, {"format": "pdf", "purpose": "internal"})
+    response = client.post(API_URL, {"format": "pdf", "purpose": "internal"})
     assert response.status_code == 400 and "format" in response.json()
+
+
+def test_export_by_get_is_refused_and_takes_no_filters(client):
+    """Filters (a search term may be a phone number) never travel in a URL: GET is 405."""
+    user = rep()
+    make_customer(user, phone="13812345678")
+    client.force_login(user)
+    page = client.get(reverse("customers:export"), {"format": "csv", "q": "13812345678"})
+    assert page.status_code == 405 and page["Allow"] == "POST"
+    assert "customer list" in page.content.decode()
+    api = APIClient()
+    api.force_authenticate(user)
+    response = api.get(API_URL, {"format": "csv", "q": "13812345678"})
+    assert response.status_code == 405 and "POST" in response.json()["detail"]
+    assert not AuditEvent.objects.filter(action=events.CUSTOMERS_EXPORTED).exists()
+
+
+def test_export_api_takes_its_filters_from_a_json_body():
+    user = rep()
+    wanted = make_customer(user, phone="13812345678")
+    make_customer(user, phone="13912345678")
+    client = APIClient()
+    client.force_authenticate(user)
+    response = client.post(API_URL, {"format": "csv", "q": "13812345678"}, format="json")
+    assert response.status_code == 200 and response["X-Export-Count"] == "1"
+    assert wanted.code.encode() in b"".join(response.streaming_content)
+    event = AuditEvent.objects.get(action=events.CUSTOMERS_EXPORTED)
+    assert event.data["filters"] == ["q"]

@@ -65,7 +65,7 @@ def test_moved_rows_are_re_encrypted_under_the_survivors_key(pair):
     )
     assert {encryption.key_id_of(t) for t in tokens} == {str(survivor.data_key_id)}
     assert {c.name for c in Contact.objects.filter(customer=survivor)} == {"王芳"}
-    summaries = set(Interaction.objects.filter(customer=survivor).values_list("summary", flat=True))
+    summaries = {i.summary for i in Interaction.objects.filter(customer=survivor)}
     assert summaries == {"电话回访", "上门拜访"}
 
 

@@ -10,6 +10,7 @@ from django.utils import timezone
 from audit.models import AuditEvent
 from crm import roles
 from crm.exceptions import ConflictError
+from crm.models import SearchDigest
 from crm.tests.factories import TeamFactory, UserFactory
 from customers import events, services
 from customers.models import (
@@ -32,7 +33,12 @@ def test_create_encrypts_indexes_and_audits():
     assert customer.code.startswith("C") and customer.team.name == "North"
     assert customer.stage.code == "inquiry" and customer.stage_owner == owner
     assert customer.reverification_due == timezone.localdate() + datetime.timedelta(days=365)
-    assert customer.name_tokens.count() == 2
+    name_tokens = SearchDigest.objects.filter(
+        kind="customer.name_bigram", object_model="customers.customer", object_id=customer.pk
+    )
+    assert name_tokens.count() == 2 and {t.data_key_id for t in name_tokens} == {
+        customer.data_key_id
+    }
     event = AuditEvent.objects.get(action=events.CUSTOMER_CREATED)
     assert event.object_id == str(customer.pk) and "张明华" not in str(event.data)
     with connections["default"].cursor() as cursor:

@@ -28,11 +28,12 @@ def test_list_masks_and_searches(client, owner):
     html = client.get(reverse("customers:list")).content.decode()
     assert "张*华" in html and "138****5678" in html
     assert "13812345678" not in html and "张明华" not in html
-    found = client.get(reverse("customers:list"), {"q": "明华"}).content.decode()
+    found = client.post(reverse("customers:list"), {"q": "明华"}).content.decode()
     assert customer.code in found and "李*" not in found
-    partial = client.get(reverse("customers:list"), {"q": "13812345678"}, HTTP_HX_REQUEST="true")
+    partial = client.post(reverse("customers:list"), {"q": "13812345678"}, HTTP_HX_REQUEST="true")
     assert customer.code in partial.content.decode()
     assert "<html" not in partial.content.decode()
+    assert "HX-Push-Url" not in partial
 
 
 def test_list_query_count_does_not_grow(client, owner, django_assert_max_num_queries):

@@ -11,18 +11,19 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST
 
 from crm.exceptions import ConflictError
 from customers import permissions as perms
 from customers import selectors, services
-from customers.filters import CustomerFilter
+from customers.filters import CustomerFilter, filter_data
 from customers.forms import (
     ConsentForm,
     ContactForm,
     CustomerCreateForm,
     CustomerEditForm,
     DocumentForm,
+    GrantForm,
     InteractionForm,
     MergeForm,
     RevealForm,
@@ -33,6 +34,8 @@ from customers.models import Consent, Customer, VisitPlanEntry
 from customers.services.cards import ORGANISATION_FIELDS
 
 TABS = ("profile", "contacts", "identity", "consents", "interactions", "stages", "timeline")
+# Who holds an explicit grant on the card: shown to those who may grant, and to overseers.
+ACCESS_TAB = "access"
 PAGE_SIZE = 25
 
 
@@ -60,12 +63,36 @@ def _duplicate_message(error: services.DuplicateCustomer):
 
 @login_required
 @permission_required(perms.VIEW, raise_exception=True)
+@require_http_methods(["GET", "POST"])
 def customer_list_view(request):
-    filterset = CustomerFilter(request.GET, queryset=selectors.customer_list(user=request.user))
+    """The list; its filter form is posted (htmx or not) so that a search term, which may
+    be a phone or ID number, never travels in a URL. Paging posts the form with the page.
+
+    A ``GET`` takes the other filters from the query string (links and bookmarks) but
+    never ``q``: such a request is redirected to the same list without it.
+    """
+    if request.method == "POST":
+        data = request.POST
+    elif "q" in request.GET:
+        params = request.GET.copy()
+        del params["q"]
+        params.pop("page", None)
+        if request.GET.get("q", "").strip():
+            messages.warning(
+                request,
+                _("Search terms are not taken from the address: type them in the search box."),
+            )
+        query = params.urlencode()
+        return redirect(reverse("customers:list") + (f"?{query}" if query else ""))
+    else:
+        data = request.GET
+    filterset = CustomerFilter(
+        filter_data(data), queryset=selectors.customer_list(user=request.user)
+    )
     queryset = filterset.qs if filterset.is_valid() else filterset.queryset.none()
-    if not request.GET.get("ordering"):
+    if not filterset.form.data.get("ordering"):
         queryset = queryset.order_by("code")
-    page = Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
+    page = Paginator(queryset, PAGE_SIZE).get_page(data.get("page"))
     template = "customers/_list_rows.html" if request.htmx else "customers/list.html"
     return render(
         request,
@@ -73,7 +100,9 @@ def customer_list_view(request):
         {
             "filter": filterset,
             "page": page,
+            "export_filters": sorted(filterset.form.data.items()),
             "may_export": request.user.has_perm(perms.EXPORT),
+            "may_export_clear": perms.can_export_clear(request.user),
             "may_create": request.user.has_perm("customers.add_customer"),
         },
     )
@@ -188,17 +217,27 @@ def customer_edit_view(request, pk):
 
 def _card_context(request, customer, tab):
     card = selectors.customer_card(customer)
+    may_grant = perms.can_grant(request.user, card)
+    # The rule of perms.can_see_grants, without asking can_grant twice.
+    may_see_grants = may_grant or request.user.has_perm(perms.VIEW_ALL)
     context = {
         "customer": card,
         "tab": tab,
-        "tabs": TABS,
-        "may_change": perms.can_change(request.user, card),
+        "tabs": (*TABS, ACCESS_TAB) if may_see_grants else TABS,
+        "may_change": may_grant,
+        "may_grant": may_grant,
         "may_reveal": perms.can_reveal(request.user, card),
         "may_log": request.user.has_perm("customers.add_interaction"),
         "may_consent": request.user.has_perm("customers.add_consent"),
     }
     if tab == "timeline":
         context["timeline"] = selectors.customer_timeline(customer=card)
+    if tab == ACCESS_TAB:
+        if not may_see_grants:
+            raise Http404
+        context["grants"] = selectors.customer_grant_list(customer=card)
+        if may_grant:
+            context.setdefault("grant_form", GrantForm())
     if tab == "profile":
         context["reveal_form"] = RevealForm()
         context["attribute_rows"] = selectors.attribute_rows(card)
@@ -224,7 +263,7 @@ def customer_detail_view(request, pk):
         return redirect("customers:detail", pk=customer.merged_into_id)
     services.customer_view_record(actor=request.user, customer=customer)
     tab = request.GET.get("tab", "profile")
-    if tab not in TABS:
+    if tab not in (*TABS, ACCESS_TAB):
         tab = "profile"
     return render(request, "customers/detail.html", _card_context(request, customer, tab))
 
@@ -232,7 +271,7 @@ def customer_detail_view(request, pk):
 @login_required
 @permission_required(perms.VIEW, raise_exception=True)
 def customer_tab_view(request, pk, tab):
-    if tab not in TABS:
+    if tab not in (*TABS, ACCESS_TAB):
         raise Http404
     customer = perms.access_customer(request.user, pk)
     return render(request, f"customers/tabs/{tab}.html", _card_context(request, customer, tab))
@@ -412,6 +451,43 @@ def stage_move_view(request, pk):
         done=_("Stage changed."),
         run=lambda data: services.stage_move(actor=request.user, customer_id=customer.pk, **data),
     )
+
+
+# --- access grants ------------------------------------------------------------------------
+
+
+@login_required
+@require_POST
+def grant_create_view(request, pk):
+    customer = perms.access_customer(request.user, pk, action="change")
+    form = GrantForm(request.POST)
+    if form.is_valid():
+        try:
+            services.customer_access_grant(
+                actor=request.user, customer=customer, **form.cleaned_data
+            )
+        except ValidationError as error:
+            _apply_errors(form, error)
+        else:
+            messages.success(request, _("Access granted."))
+            return _back_to(customer, ACCESS_TAB)
+    context = _card_context(request, customer, ACCESS_TAB)
+    context["grant_form"] = form
+    return render(request, "customers/detail.html", context, status=400)
+
+
+@login_required
+@require_POST
+def grant_revoke_view(request, pk, grant_id):
+    customer = perms.access_customer(request.user, pk, action="change")
+    services.customer_access_revoke(
+        actor=request.user,
+        customer=customer,
+        grant_id=grant_id,
+        reason=request.POST.get("reason", ""),
+    )
+    messages.success(request, _("Access revoked. It takes effect at once."))
+    return _back_to(customer, ACCESS_TAB)
 
 
 # --- visit plan ---------------------------------------------------------------------------

@@ -4,7 +4,8 @@
 * ``imports/``: the user's jobs (every job for holders of ``view_all_customers``);
 * ``imports/<pk>/``: one job; while it runs the status panel polls itself every 2 s (htmx
   asks for the panel alone), then shows the counts and the errors by line and column;
-* ``export/``: the customer list, with the list's filters, as a CSV or XLSX download.
+* ``export/``: the customer list, with the list's filters, as a CSV or XLSX download; a
+  ``POST`` with the filters in the form (never in the URL).
 """
 
 from django import forms
@@ -12,6 +13,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
+from django.http import HttpResponseNotAllowed
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
 from django.utils.translation import gettext as _
@@ -19,6 +21,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods
 
 from customers import permissions as perms
+from customers.filters import filter_data
 from customers.models import ImportJob
 from customers.responses import export_response
 from customers.services import exports
@@ -125,14 +128,26 @@ def import_detail_view(request, pk):
 
 @login_required
 @permission_required(perms.EXPORT, raise_exception=True)
-@require_GET
 def export_view(request):
+    # A POST from the list's export buttons: filters (a search term may be a phone or ID
+    # number) never travel in a URL, so an address takes none.
+    if request.method != "POST":
+        return HttpResponseNotAllowed(
+            ["POST"],
+            content=_(
+                "Export with the buttons of the customer list: the export is posted with its "
+                "filters and an address takes none."
+            ),
+            content_type="text/plain; charset=utf-8",
+        )
     try:
         result = exports.customer_export(
             actor=request.user,
-            filter_params=request.GET,
-            fmt=request.GET.get("format", "csv"),
-            purpose=request.GET.get("purpose", exports.INTERNAL),
+            filter_params=filter_data(request.POST),
+            fmt=request.POST.get("format", "csv"),
+            purpose=request.POST.get("purpose", exports.INTERNAL),
+            clear=request.POST.get("clear") in ("1", "true", "on"),
+            reason=request.POST.get("reason", ""),
         )
     except ValidationError as exc:
         for errors in exc.message_dict.values():

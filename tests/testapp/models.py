@@ -3,11 +3,11 @@
 from django.db import models
 
 from crm.fields import EncryptedCharField, EncryptedDateField, EncryptedTextField
-from crm.models import BusinessModel
+from crm.models import BusinessModel, EncryptedRow
 from crm.personal_data import SENSITIVE
 
 
-class Person(BusinessModel):
+class Person(EncryptedRow, BusinessModel):
     """A subject with its own data key, like a customer."""
 
     data_key_id = models.UUIDField(null=True)
@@ -20,14 +20,14 @@ class Person(BusinessModel):
     birth_date = EncryptedDateField(subject_key_field="data_key_id", mask="date")
 
 
-class Note(BusinessModel):
+class Note(EncryptedRow, BusinessModel):
     """A child row whose values follow its parent's data key."""
 
     person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="notes")
     text = EncryptedTextField(subject_key_field="person.data_key_id")
 
 
-class Setting(models.Model):
+class Setting(EncryptedRow):
     """A value kept under the master key itself (no subject)."""
 
     secret = EncryptedTextField()

@@ -23,6 +23,7 @@ class Command(BaseCommand):
             f"DJANGO_SECRET_KEY={get_random_secret_key()}\n"
             f"FIELD_ENCRYPTION_KEYS={generate_key()}\n"
             f"BLIND_INDEX_KEY={generate_key()}\n"
+            f"AUDIT_CHAIN_KEY={generate_key()}\n"
         )
         target.chmod(0o600)
         self.stdout.write(self.style.SUCCESS(f"Wrote {target} with new keys."))
