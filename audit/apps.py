@@ -8,11 +8,16 @@ class AuditConfig(AppConfig):
 
     def ready(self):
 
-        from audit import checks, receivers  # noqa: F401  (login, logout and failed-login events)
+        from audit import (
+            checks,  # noqa: F401  (system checks)
+            receivers,  # noqa: F401  (login, logout and failed-login events)
+            roles,
+        )
         from audit.services import record_event
         from crm import auditing, navigation
 
         auditing.set_recorder(record_event)
+        roles.extend_roles()
 
         navigation.register(
             navigation.NavEntry(

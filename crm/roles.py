@@ -1,12 +1,17 @@
 """The roles of DESIGN §1 as groups, and the model permissions each carries.
 
-Permissions are named ``app_label.codename``. Apps that land later add their
-permissions here; ``sync_roles`` (run by a data migration and after every ``migrate``)
-creates missing groups and grants what is listed. It only adds, so permissions an
-admin granted by hand survive a deploy.
+This module holds the mechanism and the role names. Permissions are named
+``app_label.codename``; each app adds its own to the roles with ``extend(role, [...])``
+from its ``AppConfig.ready()`` (``customers.roles``, ``audit.roles``) and declares the
+ones no role holds with ``declare_unused([...], reason=...)``. ``sync_roles`` (run by a
+data migration and after every ``migrate``, when every app is ready) creates missing
+groups and grants what is listed. It only adds, so permissions an admin granted by hand
+survive a deploy.
 """
 
 from __future__ import annotations
+
+import fnmatch
 
 from django.utils.translation import gettext_lazy as _
 
@@ -29,123 +34,102 @@ LABELS = {
 }
 ROLES = tuple(LABELS)
 
-_VIEW_PEOPLE = ["crm.view_user", "crm.view_team"]
-_VIEW_REFERENCE = [
-    "customers.view_businesstype",
-    "customers.view_tier",
-    "customers.view_servicestage",
-    "customers.view_customattribute",
-]
-_CUSTOMER_RECORDS = [
-    "contact",
-    "identitydocument",
-    "consent",
-    "interaction",
-    "stagemove",
-    "customattributevalue",
-]
-_READ_CUSTOMERS = ["customers.view_customer"] + [
-    f"customers.view_{model}" for model in _CUSTOMER_RECORDS
-]
-_KEEP_CUSTOMERS = [
-    *_READ_CUSTOMERS,
-    "customers.add_customer",
-    "customers.change_customer",
-    "customers.reveal_customer",
-    "customers.export_customer",
-    # Clear export needs a reason and covers only the customers the user may reveal.
-    "customers.export_clear_customer",
-    "customers.view_visitplanentry",
-    "customers.add_visitplanentry",
-    "customers.change_visitplanentry",
-    *(f"customers.add_{model}" for model in _CUSTOMER_RECORDS),
-    *(f"customers.change_{model}" for model in _CUSTOMER_RECORDS),
-]
-_CAMPAIGNS = [
-    "customers.view_campaign",
-    "customers.add_campaign",
-    "customers.change_campaign",
-    "customers.view_campaignsend",
-]
-_IMPORTS = ["customers.import_customer", "customers.view_importjob", "customers.add_importjob"]
-
-PERMISSIONS: dict[str, list[str]] = {
-    SALES_REP: [*_VIEW_PEOPLE, *_VIEW_REFERENCE, *_KEEP_CUSTOMERS, *_IMPORTS],
-    SALES_MANAGER: [
-        *_VIEW_PEOPLE,
-        *_VIEW_REFERENCE,
-        *_KEEP_CUSTOMERS,
-        *_IMPORTS,
-        *_CAMPAIGNS,
-        "customers.merge_customer",
-    ],
-    GENERAL_MANAGER: [
-        *_VIEW_PEOPLE,
-        *_VIEW_REFERENCE,
-        *_KEEP_CUSTOMERS,
-        *_IMPORTS,
-        *_CAMPAIGNS,
-        "customers.merge_customer",
-        "customers.view_all_customers",
-    ],
-    # Service staff see the customers granted to them, masked; they log interactions.
-    SERVICE_STAFF: [
-        *_VIEW_PEOPLE,
-        *_VIEW_REFERENCE,
-        *_READ_CUSTOMERS,
-        "customers.add_interaction",
-    ],
-    DPO: [
-        *_VIEW_PEOPLE,
-        *_VIEW_REFERENCE,
-        *_READ_CUSTOMERS,
-        "customers.view_all_customers",
-        "customers.reveal_customer",
-        "customers.add_consent",
-        "customers.change_consent",
-        "customers.view_campaign",
-        "customers.view_campaignsend",
-        "customers.view_importjob",
-        "audit.view_auditevent",
-        "audit.verify_audit_chain",
-    ],
-    AUDITOR: [
-        *_VIEW_PEOPLE,
-        *_VIEW_REFERENCE,
-        *_READ_CUSTOMERS,
-        "customers.view_all_customers",
-        "customers.view_campaign",
-        "customers.view_campaignsend",
-        "customers.view_importjob",
-        "audit.view_auditevent",
-        "audit.verify_audit_chain",
-    ],
-    ADMIN: [
-        *_VIEW_REFERENCE,
-        *(
-            f"customers.{action}_{model}"
-            for action in ("add", "change")
-            for model in ("businesstype", "tier", "servicestage", "customattribute")
-        ),
-        "crm.view_user",
-        "crm.add_user",
-        "crm.change_user",
-        "crm.view_team",
-        "crm.add_team",
-        "crm.change_team",
-        "auth.view_group",
-        "django_celery_beat.view_periodictask",
-        "django_celery_beat.change_periodictask",
-    ],
-}
-
-# Roles whose members may use the Django admin site (they stay non-superusers).
-STAFF_ROLES = {ADMIN}
+# What each role gets from the ``crm`` app itself (users, teams) and from the framework apps
+# the project installs; every other app adds its own from its ``AppConfig.ready()``.
+PERMISSIONS: dict[str, list[str]] = {role: [] for role in ROLES}
+_UNUSED: dict[str, str] = {}  # permission or fnmatch pattern -> why no role holds it
 
 
 def extend(role: str, permissions: list[str]) -> None:
-    """Add permissions to a role (for apps that land later, from their AppConfig)."""
+    """Add permissions (``app_label.codename``) to a role; call from ``AppConfig.ready()``."""
+    if role not in PERMISSIONS:
+        raise ValueError(f"unknown role {role!r}; choose from {ROLES}")
+    malformed = [perm for perm in permissions if perm.count(".") != 1]
+    if malformed:
+        raise ValueError(f"permissions are named app_label.codename: {malformed}")
     PERMISSIONS[role] = sorted({*PERMISSIONS[role], *permissions})
+
+
+def declare_unused(permissions: list[str], *, reason: str) -> None:
+    """Say that no role holds these permissions, and why.
+
+    Each item is a permission or an ``fnmatch`` pattern (``"customers.delete_*"``). A test
+    checks that every permission of every installed app is held by a role or declared here.
+    """
+    if not reason.strip():
+        raise ValueError("declare_unused needs a reason")
+    for pattern in permissions:
+        _UNUSED[pattern] = reason
+
+
+def unused_reason(permission: str) -> str | None:
+    """Why no role holds ``permission``, if it was declared unused."""
+    if permission in _UNUSED:
+        return _UNUSED[permission]
+    for pattern, reason in _UNUSED.items():
+        if fnmatch.fnmatchcase(permission, pattern):
+            return reason
+    return None
+
+
+def granted() -> set[str]:
+    return {perm for perms in PERMISSIONS.values() for perm in perms}
+
+
+def unaccounted(permissions) -> list[str]:
+    """The permissions neither held by a role nor declared unused."""
+    held = granted()
+    return sorted(p for p in permissions if p not in held and unused_reason(p) is None)
+
+
+extend(ADMIN, ["crm.view_user", "crm.add_user", "crm.change_user"])
+extend(ADMIN, ["crm.view_team", "crm.add_team", "crm.change_team", "auth.view_group"])
+extend(ADMIN, ["django_celery_beat.view_periodictask", "django_celery_beat.change_periodictask"])
+for _role in (SALES_REP, SALES_MANAGER, GENERAL_MANAGER, SERVICE_STAFF, DPO, AUDITOR):
+    extend(_role, ["crm.view_user", "crm.view_team"])
+
+declare_unused(
+    ["crm.delete_user", "crm.delete_team"],
+    reason="users and teams are deactivated, never deleted: history and audit point at them",
+)
+declare_unused(
+    ["crm.*_historical*", "crm.*_datakey", "crm.*_searchdigest", "crm.*_counter"],
+    reason="kept by services (history, data keys, search digests, code counters), never by hand",
+)
+declare_unused(["crm.*_idempotencyrecord"], reason="written by the API's idempotency layer")
+declare_unused(
+    ["crm.*_exportjob"],
+    reason="an export job is made by the export service and seen by its owner only",
+)
+declare_unused(
+    ["auth.*_permission", "auth.add_group", "auth.change_group", "auth.delete_group"],
+    reason="roles and their permissions are code (crm.roles), synced after every migrate",
+)
+declare_unused(
+    ["contenttypes.*", "sessions.*", "admin.*_logentry"],
+    reason="framework bookkeeping; the audit trail is the record users read",
+)
+declare_unused(
+    ["authtoken.*"],
+    reason="each user gets his own API token by signing in to the API (crm.api), never by hand",
+)
+declare_unused(
+    ["guardian.*"],
+    reason="object grants are given through each app's grant service, never edited directly",
+)
+declare_unused(
+    [
+        "django_celery_beat.add_periodictask",
+        "django_celery_beat.delete_periodictask",
+        "django_celery_beat.*_periodictasks",
+        "django_celery_beat.*schedule",
+    ],
+    reason="schedules come from settings.CELERY_BEAT_SCHEDULE; an admin only pauses or moves them",
+)
+
+
+# Roles whose members may use the Django admin site (they stay non-superusers).
+STAFF_ROLES = {ADMIN}
 
 
 def label(role: str) -> str:

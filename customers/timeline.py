@@ -1,7 +1,10 @@
 """The timeline registry: apps built on customers add their events to the card's timeline.
 
-A source is ``source(customer, limit) -> list[TimelineEntry]`` and must run a fixed number
-of queries. ``customers`` imports none of the apps that register here.
+A source is ``source(customer, user, limit) -> list[TimelineEntry]``: ``user`` is the one
+viewing the card (already allowed to see it), so a source leaves out the entries that user
+may not see. It returns at most ``limit`` entries and runs a fixed number of queries.
+Register it from the app's ``AppConfig.ready()``; ``customers`` imports none of the apps
+that register here.
 """
 
 from collections.abc import Callable
