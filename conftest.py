@@ -38,3 +38,58 @@ def _fresh_key_cache():
     clear_key_cache()
     yield
     clear_key_cache()
+
+
+class _QueryCounts:
+    """Queries run on each database alias inside an ``assert_queries`` block."""
+
+    def __init__(self, contexts):
+        self.contexts = contexts
+
+    def __getitem__(self, alias) -> int:
+        return len(self.contexts[alias])
+
+    def as_dict(self) -> dict[str, int]:
+        return {alias: len(context) for alias, context in self.contexts.items()}
+
+    def listing(self, alias) -> str:
+        return "\n".join(
+            f"  {i}. {query['sql']}" for i, query in enumerate(self.contexts[alias], start=1)
+        )
+
+
+@pytest.fixture
+def assert_queries():
+    """``with assert_queries(default=N, keys=M): ...`` — the exact number of queries on the
+    business database and on the keys database (data keys, search digests). A count left
+    out is not checked; the block's counts are returned for further checks."""
+    import contextlib
+
+    from django.db import connections
+    from django.test.utils import CaptureQueriesContext
+
+    @contextlib.contextmanager
+    def check(**expected):
+        unknown = set(expected) - set(connections)
+        if unknown:
+            raise ValueError(f"unknown database aliases: {sorted(unknown)}")
+        with contextlib.ExitStack() as stack:
+            contexts = {
+                alias: stack.enter_context(CaptureQueriesContext(connections[alias]))
+                for alias in ("default", "keys")
+            }
+            counts = _QueryCounts(contexts)
+            yield counts
+        wrong = {
+            alias: (count, counts[alias])
+            for alias, count in expected.items()
+            if count is not None and counts[alias] != count
+        }
+        if wrong:
+            lines = [
+                f"{alias}: expected {want} queries, ran {got}:\n{counts.listing(alias)}"
+                for alias, (want, got) in wrong.items()
+            ]
+            pytest.fail("\n".join(lines), pytrace=False)
+
+    return check
