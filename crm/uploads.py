@@ -5,6 +5,10 @@ here may be customer lists full of personal data, so the second handler writes t
 temporary file encrypted (``crm.encrypted_files``) as the chunks arrive; reading the
 uploaded file decrypts it on the fly, and closing it (Django does at the end of the
 request) deletes it.
+
+Nothing past ``CRM_UPLOAD_MAX_BYTES`` is written: the rest of a larger upload is read and
+dropped, and the file keeps its true size, so the service refuses it with a clear message
+(a 400 naming the limit) instead of the disk filling up.
 """
 
 from __future__ import annotations
@@ -44,9 +48,11 @@ class EncryptingUploadHandler(FileUploadHandler):
     def new_file(self, *args, **kwargs):
         super().new_file(*args, **kwargs)
         self.writer = EncryptedWriter(directory=_temporary_directory())
+        self.limit = int(getattr(settings, "CRM_UPLOAD_MAX_BYTES", 50 * 1024 * 1024))
 
     def receive_data_chunk(self, raw_data, start):
-        self.writer.write(raw_data)
+        if start < self.limit:
+            self.writer.write(raw_data[: self.limit - start])
         return None
 
     def file_complete(self, file_size):

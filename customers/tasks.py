@@ -12,14 +12,14 @@ def reverification_notify_overdue_task() -> dict:
 
 @shared_task(name="customers.import_job_run")
 def import_job_run_task(job_id: int) -> str:
-    from customers.services.imports import import_job_run
+    from customers.services.import_jobs import import_job_run
 
     return import_job_run(job_id=job_id)
 
 
 @shared_task(name="customers.import_jobs_clean_up")
 def import_jobs_clean_up_task() -> dict:
-    from customers.services.imports import import_jobs_clean_up
+    from customers.services.import_jobs import import_jobs_clean_up
 
     return import_jobs_clean_up()
 

@@ -3,12 +3,18 @@
 * ``POST /api/v1/customers/imports/`` (multipart: ``file``, ``target``, ``mode``, ``dry_run``)
   queues a job and answers 202 with it; honours ``Idempotency-Key``.
 * ``GET /api/v1/customers/imports/`` and ``…/imports/<id>/``: one's own jobs (every job with
-  ``customers.view_all_customers``), with progress and the error report.
+  ``customers.view_all_customers``), with progress and the error report (``errors``: the
+  first ``CRM_IMPORT_MAX_ERRORS`` kept; ``errors_total`` and ``errors_by_column`` count all).
+* ``GET /api/v1/customers/imports/<id>/errors/?page=``: the kept errors, paged.
+* ``target`` is any key of the import registry (``crm.imports``): customers and contacts,
+  and the targets other apps register.
 * ``POST /api/v1/customers/export/`` (body: ``format`` csv|xlsx, ``purpose``
   internal|third_party, ``clear`` and ``reason``, and the customer list's filters): the file,
   filtered like the list. ``X-Export-Count`` and ``X-Export-Left-Out`` say how many customers
   are in it and how many lacked third-party consent. Filters never travel in the URL (a
-  search term may be a phone or ID number): a ``GET`` is refused with 405.
+  search term may be a phone or ID number): a ``GET`` is refused with 405. Above
+  ``CRM_EXPORT_SYNC_MAX_ROWS`` customers the answer is 202 with a background export job
+  (``/api/v1/exports/<id>/``, downloadable by its owner for 24 hours).
 
 The paths start with ``customers/`` and are spliced in before the customers router so that
 they win over ``customers/<pk>/``.
@@ -25,16 +31,20 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from crm import imports as import_registry
 from crm.api.idempotency import idempotent
+from crm.api.pagination import PageNumberPagination
 from crm.api.permissions import ModelPermissions
 from crm.api.serializers import ModelSerializer
+from crm.exports.api import ExportJobOutputSerializer
+from crm.models import ExportJob
 from customers import permissions as perms
 from customers.api.customers import CustomerFiltersInput
 from customers.filters import filter_data
 from customers.models import ImportJob
 from customers.responses import export_response
 from customers.services import exports
-from customers.services.imports import (
+from customers.services.import_jobs import (
     import_error_rows,
     import_job_create,
     import_job_get,
@@ -82,6 +92,8 @@ class ImportJobOutputSerializer(ModelSerializer):
             "rows_imported",
             "progress",
             "errors",
+            "errors_total",
+            "errors_by_column",
             "created_by",
             "created_at",
             "finished_at",
@@ -97,12 +109,20 @@ class ImportJobOutputSerializer(ModelSerializer):
 
 
 class ImportJobCreateInputSerializer(serializers.Serializer):
-    file = serializers.FileField(help_text="CSV (UTF-8, UTF-8 with BOM or GB18030) or XLSX.")
-    target = serializers.ChoiceField(choices=ImportJob.Target.choices)
+    file = serializers.FileField(
+        help_text="CSV (UTF-8, UTF-8 with BOM or GB18030) or XLSX, up to CRM_UPLOAD_MAX_BYTES."
+    )
+    target = serializers.ChoiceField(
+        choices=[], help_text="A registered import target: customers, contacts, …"
+    )
     mode = serializers.ChoiceField(
         choices=ImportJob.Mode.choices, default=ImportJob.Mode.ALL_OR_NOTHING
     )
     dry_run = serializers.BooleanField(default=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["target"].choices = import_registry.choices()
 
 
 class ImportJobListCreateApi(generics.ListAPIView):
@@ -153,6 +173,30 @@ class ImportJobDetailApi(generics.RetrieveAPIView):
         return import_job_get(user=self.request.user, job_id=self.kwargs["pk"])
 
 
+class ImportErrorPagination(PageNumberPagination):
+    page_size = 100
+
+
+class ImportJobErrorListApi(generics.GenericAPIView):
+    """The errors a job kept (the first ``CRM_IMPORT_MAX_ERRORS``), 100 a page (``?page=``),
+    with ``errors_total`` and ``errors_by_column`` counting every error of the file."""
+
+    permission_classes = [IsAuthenticated, ImportPermissions]
+    pagination_class = ImportErrorPagination
+    serializer_class = ImportErrorSerializer
+
+    def get_queryset(self):
+        return import_job_list(user=self.request.user)
+
+    def get(self, request, pk):
+        job = import_job_get(user=request.user, job_id=pk)
+        page = self.paginate_queryset(job.errors)
+        response = self.get_paginated_response(import_error_rows(page))
+        response.data["errors_total"] = job.errors_total
+        response.data["errors_by_column"] = job.errors_by_column
+        return response
+
+
 class CustomerExportInput(CustomerFiltersInput):
     format = serializers.ChoiceField(choices=exports.FORMATS, default="csv")
     purpose = serializers.ChoiceField(
@@ -197,6 +241,7 @@ class CustomerExportApi(APIView):
         responses={
             (200, "text/csv"): OpenApiTypes.BINARY,
             (200, exports.CONTENT_TYPES["xlsx"]): OpenApiTypes.BINARY,
+            202: ExportJobOutputSerializer,
         },
     )
     def post(self, request):
@@ -210,11 +255,19 @@ class CustomerExportApi(APIView):
             clear=str(params.get("clear", "")).lower() in ("1", "true", "on"),
             reason=params.get("reason", ""),
         )
+        if isinstance(result, ExportJob):
+            data = ExportJobOutputSerializer(result, context={"request": request}).data
+            return Response(data, status=status.HTTP_202_ACCEPTED)
         return export_response(result)
 
 
 urlpatterns = [
     path("customers/imports/", ImportJobListCreateApi.as_view(), name="import-job-list"),
     path("customers/imports/<int:pk>/", ImportJobDetailApi.as_view(), name="import-job-detail"),
+    path(
+        "customers/imports/<int:pk>/errors/",
+        ImportJobErrorListApi.as_view(),
+        name="import-job-errors",
+    ),
     path("customers/export/", CustomerExportApi.as_view(), name="customer-export"),
 ]

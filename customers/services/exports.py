@@ -13,19 +13,16 @@ scoped selector (``customer_list``), so a customer the user may not see is never
 * One audit event records who exported how many customers, in which format, for what
   purpose, masked or not (and how many rows in clear, with the reason), and which filters
   were used (their names, never their values: a search term may be a phone number).
-* CSV is produced row by row as a generator (for ``StreamingHttpResponse``), in UTF-8 with a
-  byte-order mark so that Excel opens Chinese text correctly. XLSX is written by openpyxl in
-  write-only mode; openpyxl buffers the sheet in a temporary file (mode 0600) that it deletes
-  as soon as the workbook is saved, and the finished file is returned from memory.
+* The file is written by ``crm.exports`` (CSV with a BOM for Excel, or XLSX; formulas
+  neutralised). Up to ``CRM_EXPORT_SYNC_MAX_ROWS`` customers (5,000) the file is the
+  answer; above, ``customer_export`` queues a background job (``crm.exports.jobs``) and
+  returns it: the worker builds the same export for the same user and stores it encrypted
+  for its owner to download within 24 hours.
 """
 
 from __future__ import annotations
 
-import codecs
-import csv
-import io
-from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from collections.abc import Iterator
 from itertools import islice
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -36,41 +33,25 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from audit.services import record_event
+from crm import exports as export_framework
 from crm import personal_data
-from crm.models import User
+from crm.exports.jobs import export_job_create, sync_max_rows
+from crm.exports.writers import CONTENT_TYPES, FORMATS, ExportResult, neutralise
+from crm.models import ExportJob, User
 from customers import events
 from customers import permissions as perms
 from customers.filters import CustomerFilter
 from customers.models import Consent, Customer, IdentityDocument
 from customers.selectors import customer_list
 
-FORMATS = ("csv", "xlsx")
+EXPORT_TARGET = "customers"
 INTERNAL = "internal"
 THIRD_PARTY = "third_party"
 PURPOSES = (INTERNAL, THIRD_PARTY)
 CHUNK = 500  # customers per database round trip (rows and their documents)
-CSV_FLUSH = 200  # rows per yielded piece of CSV
 # Query-string keys of the export request that are not customer filters.
 NON_FILTER_KEYS = frozenset({"format", "purpose", "page", "page_size", "clear", "reason"})
-CONTENT_TYPES = {
-    "csv": "text/csv; charset=utf-8",
-    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-}
-# Characters that make a spreadsheet treat a cell as a formula (CSV injection).
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-@dataclass
-class ExportResult:
-    """What an adapter needs to send the file: its name, type and content, and the counts."""
-
-    filename: str
-    content_type: str
-    chunks: Iterable[bytes]
-    count: int
-    left_out: int
-    masked: bool
-    clear_count: int = 0
+__all__ = ["CONTENT_TYPES", "FORMATS", "ExportJob", "ExportResult", "customer_export"]
 
 
 # Columns in file order: card fields (headed by their verbose names), then documents.
@@ -190,44 +171,8 @@ def _rows(
 
 
 def _safe(value: str) -> str:
-    """Keep a spreadsheet from running a cell as a formula."""
-    return "'" + value if value.startswith(_FORMULA_START) else value
-
-
-def _csv_chunks(header: list[str], rows: Iterator[list[str]]) -> Iterator[bytes]:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(header)
-    yield codecs.BOM_UTF8 + buffer.getvalue().encode("utf-8")
-    buffer.seek(0)
-    buffer.truncate()
-    for count, row in enumerate(rows, start=1):
-        writer.writerow([_safe(value) for value in row])
-        if count % CSV_FLUSH == 0:
-            yield buffer.getvalue().encode("utf-8")
-            buffer.seek(0)
-            buffer.truncate()
-    if buffer.tell():
-        yield buffer.getvalue().encode("utf-8")
-
-
-def _xlsx_bytes(header: list[str], rows: Iterator[list[str]]) -> bytes:
-    from openpyxl import Workbook
-    from openpyxl.cell import WriteOnlyCell
-
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet(_("Customers"))
-    sheet.append(header)
-    for row in rows:
-        cells = []
-        for value in row:
-            cell = WriteOnlyCell(sheet, value=value)
-            cell.data_type = "s"  # text, never a formula
-            cells.append(cell)
-        sheet.append(cells)
-    out = io.BytesIO()
-    workbook.save(out)
-    return out.getvalue()
+    """Keep a spreadsheet from running a cell as a formula (``crm.exports.neutralise``)."""
+    return neutralise(value)
 
 
 def customer_export(
@@ -238,15 +183,19 @@ def customer_export(
     purpose: str = INTERNAL,
     clear: bool = False,
     reason: str = "",
-) -> ExportResult:
+    background: bool = True,
+) -> ExportResult | ExportJob:
     """Export the customers ``actor`` sees through ``filter_params`` (the list's filters).
 
     Masked unless ``clear`` is asked for with a ``reason`` by a user who may export in
     clear; then the customers he may reveal are in clear and the others masked.
     Returns the file as chunks of bytes; CSV chunks are produced lazily while the response
-    is sent. Raises ``PermissionDenied`` without the export permission (an audited one for
-    a clear export without its permission) and ``ValidationError`` for an unknown format or
-    purpose, invalid filters or a missing reason.
+    is sent. Above ``CRM_EXPORT_SYNC_MAX_ROWS`` customers (and with ``background``) it
+    returns a queued ``ExportJob`` instead; the worker calls this again without
+    ``background``, which records the audit event then. Raises ``PermissionDenied``
+    without the export permission (an audited one for a clear export without its
+    permission) and ``ValidationError`` for an unknown format or purpose, invalid filters
+    or a missing reason.
     """
     if not actor.has_perm(perms.EXPORT):
         raise PermissionDenied(_("You are not allowed to export customers."))
@@ -269,6 +218,20 @@ def customer_export(
     }
     chosen, matched = export_queryset(actor=actor, filter_params=params, purpose=purpose)
     count = chosen.count()
+    if background and count > sync_max_rows():
+        return export_job_create(
+            actor=actor,
+            target=EXPORT_TARGET,
+            file_format=fmt,
+            params={
+                "filter_params": params,
+                "fmt": fmt,
+                "purpose": purpose,
+                "clear": clear,
+                "reason": reason,
+            },
+            rows_total=count,
+        )
     left_out = matched.count() - count if purpose == THIRD_PARTY else 0
     revealable = perms.revealable_customers(actor, chosen) if clear else None
     clear_count = revealable.count() if clear else 0
@@ -289,18 +252,31 @@ def customer_export(
             "filters": sorted(params),
         },
     )
-    header = headers()
     rows = _rows(chosen, revealable=revealable, sensitive_clear=sensitive_clear)
-    chunks = _csv_chunks(header, rows) if fmt == "csv" else [_xlsx_bytes(header, rows)]
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
     return ExportResult(
         filename=f"customers-{stamp}.{fmt}",
-        content_type=CONTENT_TYPES[fmt],
-        chunks=chunks,
+        fmt=fmt,
+        header=headers(),
+        rows=rows,
         count=count,
         left_out=left_out,
         masked=not clear_count,
         clear_count=clear_count,
+        sheet_title=_("Customers"),
+    )
+
+
+def _build_in_background(*, actor: User, **params) -> ExportResult:
+    return customer_export(actor=actor, background=False, **params)
+
+
+def register_export_targets() -> None:
+    """The customer list as a background export (``CustomersConfig.ready``)."""
+    export_framework.register(
+        export_framework.ExportTarget(
+            key=EXPORT_TARGET, label=gettext_lazy("Customers"), build=_build_in_background
+        )
     )
 
 

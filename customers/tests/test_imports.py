@@ -14,12 +14,20 @@ from rest_framework.test import APIClient
 
 from audit.models import AuditEvent
 from crm import roles
+from crm.imports import jobs as import_jobs
+from crm.imports import messages
+from crm.imports.columns import column_letter
 from crm.search_index import ids_matching
 from crm.tests.factories import TeamFactory, UserFactory
 from customers import events, search
 from customers.models import Contact, Customer, IdentityDocument, ImportJob
 from customers.services import imports
-from customers.services.imports import import_error_rows, import_job_create, import_job_run
+from customers.services.import_jobs import (
+    import_error_rows,
+    import_job_create,
+    import_job_progress,
+    import_job_run,
+)
 from customers.synthetic import mobile, resident_id, social_credit_code
 from customers.tests.factories import make_customer, manager_of, rep
 
@@ -203,7 +211,7 @@ def test_damaged_workbook_is_rejected(django_capture_on_commit_callbacks, upload
         SimpleUploadedFile("x.xlsx", b"PK\x03\x04 not really a zip"),
     )
     assert job.status == ImportJob.Status.REJECTED
-    assert job.errors == [{"line": 0, "column": "", "message": imports.BAD_XLSX}]
+    assert job.errors == [{"line": 0, "column": "", "message": messages.BAD_XLSX}]
     assert list(upload_dir.iterdir()) == []
 
 
@@ -211,7 +219,7 @@ def test_text_in_neither_encoding_is_rejected(django_capture_on_commit_callbacks
     upload = SimpleUploadedFile("x.csv", b"name,kind\n\x80\xff\xfe,individual\n")
     job = run_import(django_capture_on_commit_callbacks, rep(), upload)
     assert job.status == ImportJob.Status.REJECTED
-    assert job.errors[0]["message"] == imports.NOT_TEXT
+    assert job.errors[0]["message"] == messages.NOT_TEXT
 
 
 @pytest.mark.parametrize(
@@ -324,7 +332,7 @@ def test_dry_run_of_a_clean_file(django_capture_on_commit_callbacks):
     assert job.status == ImportJob.Status.CHECKED and job.errors == []
     assert (job.rows_total, job.rows_valid, job.rows_imported) == (3, 3, 0)
     assert Customer.objects.count() == 0
-    assert imports.import_job_progress(job) == 100
+    assert import_job_progress(job) == 100
 
 
 def test_valid_rows_mode_imports_only_the_clean_rows(django_capture_on_commit_callbacks):
@@ -415,13 +423,13 @@ def test_a_file_without_header_never_echoes_its_first_row(django_capture_on_comm
     assert job.status == ImportJob.Status.REJECTED
     assert {(1, "A"), (1, "B"), (1, "C"), (1, "D"), (1, "name")} <= set(lines_and_columns(job))
     assert phone not in str(job.errors) and "张三丰" not in str(job.errors)
-    assert imports.column_letter(0) == "A" and imports.column_letter(27) == "AB"
+    assert column_letter(0) == "A" and column_letter(27) == "AB"
 
 
 def test_empty_file_with_header_only(django_capture_on_commit_callbacks):
     job = run_import(django_capture_on_commit_callbacks, rep(), csv_file([HEADER]))
     assert job.status == ImportJob.Status.REJECTED
-    assert [e["message"] for e in job.errors] == [imports.NO_ROWS]
+    assert [e["message"] for e in job.errors] == [messages.NO_ROWS]
 
 
 def test_minor_needs_a_guardian(django_capture_on_commit_callbacks):
@@ -481,7 +489,7 @@ def test_a_crash_ends_failed_and_deletes_the_upload(
     monkeypatch.setattr(imports.CustomerChecker, "check_database", explode)
     job = run_import(django_capture_on_commit_callbacks, rep(), csv_file([HEADER, *good_rows()]))
     assert job.status == ImportJob.Status.FAILED and job.finished_at
-    assert job.errors == [{"line": 0, "column": "", "message": imports.CRASHED}]
+    assert job.errors == [{"line": 0, "column": "", "message": messages.CRASHED}]
     assert list(upload_dir.iterdir()) == [] and Customer.objects.count() == 0
 
 
@@ -494,15 +502,15 @@ def test_a_job_interrupted_while_writing_is_closed(django_capture_on_commit_call
     job.save()
     assert import_job_run(job_id=job.pk) == ImportJob.Status.FAILED
     job.refresh_from_db()
-    assert job.errors[-1]["message"] == imports.INTERRUPTED and job.stored_file == ""
+    assert job.errors[-1]["message"] == messages.INTERRUPTED and job.stored_file == ""
     assert import_job_run(job_id=job.pk) == ImportJob.Status.FAILED  # a second run: no-op
 
 
 def test_check_pass_looks_up_duplicates_in_batches(
     django_capture_on_commit_callbacks, django_assert_max_num_queries, monkeypatch
 ):
-    monkeypatch.setattr(imports, "LOOKUP_BATCH", 25)
-    monkeypatch.setattr(imports, "PROGRESS_EVERY", 25)
+    monkeypatch.setattr(import_jobs, "LOOKUP_BATCH", 25)
+    monkeypatch.setattr(import_jobs, "PROGRESS_EVERY", 25)
     actor = rep()
     with django_capture_on_commit_callbacks(execute=False):
         job = import_job_create(
@@ -522,13 +530,13 @@ def test_a_long_file_is_checked_in_batches_with_progress(
     django_capture_on_commit_callbacks, monkeypatch
 ):
     seen = []
-    original = imports._progress
+    original = import_jobs.progress
 
     def spy(job, **counters):
         seen.append(counters.get("rows_processed"))
         original(job, **counters)
 
-    monkeypatch.setattr(imports, "_progress", spy)
+    monkeypatch.setattr(import_jobs, "progress", spy)
     rows = [["name", "kind", "phone", "business_type"]]
     rows += [[f"客户{i}", "个人", f"139{i:08d}", "other"] for i in range(1200)]
     job = run_import(django_capture_on_commit_callbacks, rep(), csv_file(rows), dry_run=True)
@@ -539,9 +547,9 @@ def test_a_long_file_is_checked_in_batches_with_progress(
 
 def test_progress_while_running():
     job = ImportJob(status=ImportJob.Status.CHECKING, rows_total=200, rows_processed=100)
-    assert imports.import_job_progress(job) == 25
+    assert import_job_progress(job) == 25
     job.status, job.rows_valid, job.rows_imported = ImportJob.Status.IMPORTING, 200, 100
-    assert imports.import_job_progress(job) == 75
+    assert import_job_progress(job) == 75
 
 
 # --- contacts -----------------------------------------------------------------------------
@@ -822,7 +830,7 @@ def test_clean_up_closes_stalled_jobs_and_deletes_abandoned_uploads(upload_dir):
     import os
 
     from crm.encrypted_files import store_encrypted
-    from customers.services.imports import import_jobs_clean_up
+    from customers.services.import_jobs import import_jobs_clean_up
 
     owner = rep()
     stalled_file = store_encrypted(io.BytesIO(b"name,kind\n"))

@@ -5,7 +5,9 @@
 * ``imports/<pk>/``: one job; while it runs the status panel polls itself every 2 s (htmx
   asks for the panel alone), then shows the counts and the errors by line and column;
 * ``export/``: the customer list, with the list's filters, as a CSV or XLSX download; a
-  ``POST`` with the filters in the form (never in the URL).
+  ``POST`` with the filters in the form (never in the URL). Above
+  ``CRM_EXPORT_SYNC_MAX_ROWS`` customers the export runs in the background and the user is
+  sent to its page (``exports:detail``), which offers the download when it is ready.
 """
 
 from django import forms
@@ -20,14 +22,14 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods
 
+from crm import imports as import_registry
+from crm.models import ExportJob
 from customers import permissions as perms
 from customers.filters import filter_data
 from customers.models import ImportJob
 from customers.responses import export_response
 from customers.services import exports
-from customers.services.imports import (
-    CONTACT_COLUMNS,
-    CUSTOMER_COLUMNS,
+from customers.services.import_jobs import (
     FINISHED,
     import_error_rows,
     import_job_create,
@@ -35,6 +37,7 @@ from customers.services.imports import (
     import_job_list,
     import_job_progress,
 )
+from customers.services.imports import CONTACT_COLUMNS, CUSTOMER_COLUMNS
 
 VIEW_JOBS = "customers.view_importjob"
 ERRORS_PER_PAGE = 200
@@ -46,7 +49,9 @@ class ImportJobForm(forms.Form):
         help_text=gettext_lazy("CSV (UTF-8 or GB18030, as Excel saves it) or XLSX."),
         widget=forms.ClearableFileInput(attrs={"accept": ".csv,.txt,.xlsx"}),
     )
-    target = forms.ChoiceField(label=gettext_lazy("The file holds"), choices=ImportJob.Target)
+    target = forms.ChoiceField(
+        label=gettext_lazy("The file holds"), choices=import_registry.choices
+    )
     mode = forms.ChoiceField(
         label=gettext_lazy("Rows with errors"),
         choices=ImportJob.Mode,
@@ -118,7 +123,9 @@ def import_detail_view(request, pk):
         "progress": import_job_progress(job),
         "page": page,
         "errors": import_error_rows(page.object_list),
-        "error_count": page.paginator.count,
+        "error_count": max(page.paginator.count, job.errors_total),
+        "errors_not_kept": max(job.errors_total - len(job.errors), 0),
+        "errors_by_column": sorted(job.errors_by_column.items()),
     }
     template = (
         "customers/imports/_job_status.html" if request.htmx else "customers/imports/detail.html"
@@ -154,6 +161,16 @@ def export_view(request):
             for error in errors:
                 messages.error(request, error)
         return redirect(reverse("customers:list"))
+    if isinstance(result, ExportJob):
+        messages.info(
+            request,
+            _(
+                "The export holds %(count)s customers: it is written in the background. "
+                "Download it from this page when it is ready."
+            )
+            % {"count": result.rows_total},
+        )
+        return redirect("exports:detail", pk=result.pk)
     if result.left_out:
         messages.warning(
             request,

@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand
 
-from customers.services.imports import import_jobs_clean_up
+from customers.services.import_jobs import import_jobs_clean_up
 
 
 class Command(BaseCommand):
