@@ -9,6 +9,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from audit import events, keys
+from crm import personal_data
 from crm.fields import EncryptedTextField, raw_value
 from crm.models import EncryptedRow
 from crm.querysets import KeyPreloadingQuerySet
@@ -118,6 +119,9 @@ class AuditEvent(EncryptedRow):
 
     # Never rewritten, not even by key rotation: the chain covers the stored ciphertext.
     encrypted_values_frozen = True
+    # The reason is about the customer whose data key it is encrypted under; an event
+    # about no one customer has none (``crm.personal_data.Subject``).
+    personal_data_subject = personal_data.by_key("subject_key_id")
 
     class Meta:
         verbose_name = _("audit event")

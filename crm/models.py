@@ -199,3 +199,46 @@ class SearchDigest(models.Model):
 
     def __str__(self):
         return f"{self.kind} {self.object_model}:{self.object_id}"
+
+
+class ExportJob(BusinessModel):
+    """A large export, written in the background to an encrypted file (``crm.exports``).
+
+    The request (its filters may name a person: a phone searched for) is kept in an
+    encrypted file too (``params_file``), never in this row or in a task's arguments. The
+    finished file is downloadable by its owner only, until ``expires_at`` (24 hours); a
+    daily clean-up deletes it then.
+    """
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Waiting")
+        RUNNING = "running", _("Writing")
+        DONE = "done", _("Ready")
+        FAILED = "failed", _("Failed")
+        EXPIRED = "expired", _("Expired")
+
+    target = models.CharField(_("what"), max_length=40)
+    file_format = models.CharField(_("format"), max_length=10)
+    status = models.CharField(
+        _("status"), max_length=20, choices=Status.choices, default=Status.PENDING
+    )
+    owner = models.ForeignKey(
+        "crm.User", verbose_name=_("owner"), on_delete=models.PROTECT, related_name="+"
+    )
+    params_file = models.CharField(max_length=100, blank=True, editable=False)
+    stored_file = models.CharField(max_length=100, blank=True, editable=False)
+    file_name = models.CharField(_("file"), max_length=200, blank=True)
+    content_type = models.CharField(max_length=100, blank=True)
+    rows_total = models.PositiveIntegerField(_("rows"), default=0)
+    rows_written = models.PositiveIntegerField(_("rows written"), default=0)
+    error = models.CharField(_("error"), max_length=500, blank=True)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+    expires_at = models.DateTimeField(_("available until"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("export")
+        verbose_name_plural = _("exports")
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return f"export {self.pk} ({self.target}, {self.file_format})"

@@ -359,6 +359,21 @@ if CRM_TEMP_DIR:
     import tempfile
 
     tempfile.tempdir = CRM_TEMP_DIR
+# Import and export bounds (crm.imports, crm.exports). An upload above CRM_UPLOAD_MAX_BYTES
+# is refused (and never spooled past it); a workbook may unpack to at most
+# CRM_IMPORT_MAX_UNCOMPRESSED_BYTES; a file may hold at most CRM_IMPORT_MAX_ROWS data rows;
+# a job keeps its first CRM_IMPORT_MAX_ERRORS errors (and counts all of them per column).
+CRM_UPLOAD_MAX_BYTES = env.int("CRM_UPLOAD_MAX_BYTES", default=50 * 1024 * 1024)
+CRM_IMPORT_MAX_UNCOMPRESSED_BYTES = env.int(
+    "CRM_IMPORT_MAX_UNCOMPRESSED_BYTES", default=200 * 1024 * 1024
+)
+CRM_IMPORT_MAX_ROWS = env.int("CRM_IMPORT_MAX_ROWS", default=100_000)
+CRM_IMPORT_MAX_ERRORS = env.int("CRM_IMPORT_MAX_ERRORS", default=1000)
+# Exports above this many rows are written in the background to an encrypted file its
+# owner downloads within CRM_EXPORT_TTL_HOURS; kept under CRM_EXPORT_DIR.
+CRM_EXPORT_SYNC_MAX_ROWS = env.int("CRM_EXPORT_SYNC_MAX_ROWS", default=5000)
+CRM_EXPORT_TTL_HOURS = env.int("CRM_EXPORT_TTL_HOURS", default=24)
+CRM_EXPORT_DIR = env.str("CRM_EXPORT_DIR", default="") or None
 # Uploads above FILE_UPLOAD_MAX_MEMORY_SIZE are written encrypted, never in clear.
 FILE_UPLOAD_HANDLERS = [
     "django.core.files.uploadhandler.MemoryFileUploadHandler",
@@ -385,6 +400,10 @@ CELERY_BEAT_SCHEDULE = {
     },
     "customers-import-jobs-clean-up": {
         "task": "customers.import_jobs_clean_up",
+        "schedule": 24 * 3600,
+    },
+    "export-jobs-clean-up": {
+        "task": "crm.export_jobs_clean_up",
         "schedule": 24 * 3600,
     },
     "customers-reverification-overdue": {

@@ -24,3 +24,17 @@ def data_keys_sweep_task() -> int:
     from crm.key_sweep import data_keys_sweep
 
     return data_keys_sweep()
+
+
+@shared_task(name="crm.export_job_run")
+def export_job_run_task(job_id: int) -> str:
+    from crm.exports.jobs import export_job_run
+
+    return export_job_run(job_id=job_id)
+
+
+@shared_task(name="crm.export_jobs_clean_up")
+def export_jobs_clean_up_task() -> dict:
+    from crm.exports.jobs import export_jobs_clean_up
+
+    return export_jobs_clean_up()

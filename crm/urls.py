@@ -16,6 +16,7 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("audit/", include("audit.urls")),
     path("customers/", include("customers.urls")),
+    path("exports/", include("crm.exports.views")),
     path("admin/", admin.site.urls),
     path("api/v1/", include("crm.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),

@@ -15,9 +15,13 @@ class CustomersConfig(AppConfig):
     def ready(self):
         from crm import dashboard, navigation
         from customers import (
+            roles,
             search,  # noqa: F401  (what the search digests index)
             seed,  # noqa: F401  (demo customers)
         )
+
+        roles.extend_roles()
+        _register_card_tabs()
 
         for entry in (
             navigation.NavEntry(
@@ -70,6 +74,67 @@ class CustomersConfig(AppConfig):
                 order=10,
             )
         )
+        # How this app's rows follow a merged card (customers.merge_policies).
+        from customers.services.merge import register_policies
+
+        register_policies()
+        # What files may hold (crm.imports) and what a background export builds (crm.exports).
+        from customers.services.exports import register_export_targets
+        from customers.services.imports import register_import_targets
+
+        register_import_targets()
+        register_export_targets()
+
+
+def _register_card_tabs():
+    """The card's own tabs, through the registry other apps add theirs to."""
+    from customers import card_tabs
+    from customers.views import cards
+
+    for tab in (
+        card_tabs.CardTab(
+            key="profile",
+            label=_("Profile"),
+            template="customers/tabs/profile.html",
+            context=cards.profile_tab_context,
+            order=10,
+        ),
+        card_tabs.CardTab(
+            key="contacts", label=_("Contacts"), template="customers/tabs/contacts.html", order=20
+        ),
+        card_tabs.CardTab(
+            key="identity", label=_("Identity"), template="customers/tabs/identity.html", order=30
+        ),
+        card_tabs.CardTab(
+            key="consents", label=_("Consents"), template="customers/tabs/consents.html", order=40
+        ),
+        card_tabs.CardTab(
+            key="interactions",
+            label=_("Interactions"),
+            template="customers/tabs/interactions.html",
+            order=50,
+        ),
+        card_tabs.CardTab(
+            key="stages", label=_("Stages"), template="customers/tabs/stages.html", order=60
+        ),
+        card_tabs.CardTab(
+            key="timeline",
+            label=_("Timeline"),
+            template="customers/tabs/timeline.html",
+            context=cards.timeline_tab_context,
+            order=70,
+        ),
+        # Who holds an explicit grant on the card: for those who may grant, and overseers.
+        card_tabs.CardTab(
+            key=cards.ACCESS_TAB,
+            label=_("Access"),
+            template="customers/tabs/access.html",
+            context=cards.access_tab_context,
+            permission=cards.may_see_grants,
+            order=90,
+        ),
+    ):
+        card_tabs.register(tab)
 
 
 def _dashboard_context(user):

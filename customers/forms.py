@@ -5,6 +5,7 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from crm import validation
 from crm.models import User
 from customers.models import (
     BusinessType,
@@ -18,6 +19,12 @@ from customers.models import (
 from customers.services.cards import ORGANISATION_FIELDS, PERSONAL_FIELDS
 
 DATE = forms.DateInput(attrs={"type": "date"})
+
+
+class DateField(forms.DateField):
+    """A date between 1900-01-01 and 2100-12-31 (``crm.validation``), as in the API."""
+
+    default_validators = [validation.validate_date_in_range]
 
 
 class BootstrapMixin:
@@ -47,26 +54,35 @@ class CardFieldsForm(BootstrapMixin, forms.Form):
     phone = forms.CharField(label=_("Phone"), max_length=30, required=False)
     email = forms.EmailField(label=_("E-mail"), required=False)
     address = forms.CharField(label=_("Address"), max_length=300, required=False)
-    birth_date = forms.DateField(label=_("Birth date"), required=False, widget=DATE)
+    birth_date = DateField(label=_("Birth date"), required=False, widget=DATE)
     headquarters_address = forms.CharField(
         label=_("Headquarters address"), max_length=300, required=False
     )
     trading_address = forms.CharField(label=_("Trading address"), max_length=300, required=False)
     mailing_address = forms.CharField(label=_("Mailing address"), max_length=300, required=False)
     managers = forms.CharField(
-        label=_("Managers"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+        label=_("Managers"),
+        required=False,
+        max_length=validation.MANAGERS_MAX_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 2}),
     )
     website = forms.URLField(label=_("Website"), required=False, assume_scheme="https")
-    founded_on = forms.DateField(label=_("Date founded"), required=False, widget=DATE)
+    founded_on = DateField(label=_("Date founded"), required=False, widget=DATE)
     registered_capital = forms.DecimalField(
         label=_("Registered capital"), required=False, max_digits=16, decimal_places=2
     )
     employees = forms.IntegerField(label=_("Employees"), required=False, min_value=0)
     equipment_summary = forms.CharField(
-        label=_("Equipment"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+        label=_("Equipment"),
+        required=False,
+        max_length=validation.LONG_TEXT_MAX_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 2}),
     )
     real_estate_summary = forms.CharField(
-        label=_("Real estate"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+        label=_("Real estate"),
+        required=False,
+        max_length=validation.LONG_TEXT_MAX_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 2}),
     )
     management_age_structure = forms.CharField(
         label=_("Age structure of management"), max_length=200, required=False
@@ -193,8 +209,8 @@ class DocumentForm(BootstrapMixin, forms.Form):
         choices=[("", "—"), *IdentityDocument.Method.choices],
         required=False,
     )
-    verified_at = forms.DateField(label=_("Verified on"), required=False, widget=DATE)
-    expires_on = forms.DateField(label=_("Expires on"), required=False, widget=DATE)
+    verified_at = DateField(label=_("Verified on"), required=False, widget=DATE)
+    expires_on = DateField(label=_("Expires on"), required=False, widget=DATE)
 
 
 class ConsentForm(BootstrapMixin, forms.Form):
@@ -212,12 +228,15 @@ class ConsentForm(BootstrapMixin, forms.Form):
 class InteractionForm(BootstrapMixin, forms.Form):
     kind = forms.ChoiceField(label=_("Kind"), choices=Interaction.Kind.choices)
     summary = forms.CharField(
-        label=_("Summary"), required=False, widget=forms.Textarea(attrs={"rows": 3})
+        label=_("Summary"),
+        required=False,
+        max_length=validation.SUMMARY_MAX_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 3}),
     )
     outcome = forms.ChoiceField(
         label=_("Outcome"), choices=[("", "—"), *Interaction.Outcome.choices], required=False
     )
-    next_follow_up = forms.DateField(label=_("Next follow-up"), required=False, widget=DATE)
+    next_follow_up = DateField(label=_("Next follow-up"), required=False, widget=DATE)
 
 
 class StageMoveForm(BootstrapMixin, forms.Form):
@@ -274,9 +293,12 @@ class GrantForm(BootstrapMixin, forms.Form):
 class VisitRecordForm(BootstrapMixin, forms.Form):
     outcome = forms.ChoiceField(label=_("Result"), choices=Interaction.Outcome.choices)
     summary = forms.CharField(
-        label=_("Summary"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+        label=_("Summary"),
+        required=False,
+        max_length=validation.SUMMARY_MAX_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 2}),
     )
-    next_visit_on = forms.DateField(label=_("Next visit"), required=False, widget=DATE)
+    next_visit_on = DateField(label=_("Next visit"), required=False, widget=DATE)
 
 
 class MergeForm(BootstrapMixin, forms.Form):

@@ -19,6 +19,7 @@ from django.utils.translation import gettext_lazy as _
 from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 from simple_history.models import HistoricalRecords
 
+from crm import personal_data
 from crm.fields import EncryptedCharField, EncryptedDateField, EncryptedTextField
 from crm.models import BusinessModel, EncryptedRow
 from crm.personal_data import SENSITIVE
@@ -78,6 +79,8 @@ class ServiceStage(ReferenceData):
 
 class Customer(EncryptedRow, BusinessModel):
     """The customer card (客户交易卡): an organisation or an individual."""
+
+    personal_data_subject = ""  # the card is the customer itself (crm.personal_data.Subject)
 
     class Kind(models.TextChoices):
         ORGANISATION = "organisation", _("Organisation")
@@ -284,6 +287,8 @@ class CustomerChild(EncryptedRow, BusinessModel):
 
     customer = models.ForeignKey(Customer, verbose_name=_("customer"), on_delete=models.CASCADE)
     data_key_id = models.UUIDField(editable=False)
+
+    personal_data_subject = "customer"  # crm.personal_data.Subject
 
     class Meta:
         abstract = True
@@ -705,7 +710,9 @@ class ImportJob(EncryptedRow, BusinessModel):
         DONE = "done", _("Imported")
         FAILED = "failed", _("Failed")
 
-    target = models.CharField(_("what"), max_length=20, choices=Target.choices)
+    # A key of the import registry (crm.imports): customers' own targets above, and those
+    # other apps register; not a fixed list of choices.
+    target = models.CharField(_("what"), max_length=20)
     mode = models.CharField(
         _("mode"), max_length=20, choices=Mode.choices, default=Mode.ALL_OR_NOTHING
     )
@@ -715,6 +722,7 @@ class ImportJob(EncryptedRow, BusinessModel):
     )
     # A file name can name a person ("张伟 客户名单.xlsx"): kept encrypted, like its content.
     file_name = EncryptedCharField(_("file"), max_length=255, mask="text")
+    personal_data_subject = personal_data.no_customer("an upload concerns many customers, not one")
     stored_file = models.CharField(max_length=100, blank=True, editable=False)
     encoding = models.CharField(_("encoding"), max_length=20, blank=True)
     rows_total = models.PositiveIntegerField(_("rows"), default=0)
@@ -722,7 +730,10 @@ class ImportJob(EncryptedRow, BusinessModel):
     rows_valid = models.PositiveIntegerField(_("valid rows"), default=0)
     rows_invalid = models.PositiveIntegerField(_("rows with errors"), default=0)
     rows_imported = models.PositiveIntegerField(_("rows imported"), default=0)
+    # The first CRM_IMPORT_MAX_ERRORS errors; how many there were in all, and per column.
     errors = models.JSONField(_("errors"), default=list, blank=True)
+    errors_total = models.PositiveIntegerField(_("problems"), default=0)
+    errors_by_column = models.JSONField(_("problems per column"), default=dict, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("created by"),
@@ -738,3 +749,9 @@ class ImportJob(EncryptedRow, BusinessModel):
 
     def __str__(self):
         return f"import {self.pk} ({self.file_name})"
+
+    def get_target_display(self) -> str:
+        from crm.imports import get_target
+
+        target = get_target(self.target)
+        return str(target.label) if target else self.target

@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 
 from crm import masking, personal_data
 from crm.fields import change_reason_of, is_unavailable
+from crm.querysets import KeyPreloadingQuerySet
 from customers import permissions as perms
 from customers import timeline as timeline_registry
 from customers.models import (
@@ -211,9 +212,13 @@ def _card_entries(customer_ids: list[int], limit: int) -> list[TimelineEntry]:
     return entries[:limit]
 
 
-def customer_timeline(*, customer: Customer, limit: int = 100) -> list[TimelineEntry]:
+def customer_timeline(*, customer: Customer, user, limit: int = 100) -> list[TimelineEntry]:
     """Field changes (masked), interactions, stage moves, consents, and what other apps
-    register, newest first; a fixed number of queries whatever the card's length."""
+    register, newest first; a fixed number of queries whatever the card's length.
+
+    ``user`` views the card (the caller has checked he may see it); each registered source
+    leaves out what he may not see.
+    """
     ids = [customer.pk, *Customer.objects.filter(merged_into=customer).values_list("pk", flat=True)]
     entries = _card_entries(ids, limit)
     for interaction in (
@@ -267,7 +272,7 @@ def customer_timeline(*, customer: Customer, limit: int = 100) -> list[TimelineE
                 )
             )
     for source in timeline_registry.sources():
-        entries.extend(source(customer, limit))
+        entries.extend(source(customer, user, limit))
     entries.sort(key=lambda e: e.at, reverse=True)
     return entries[:limit]
 
@@ -316,8 +321,15 @@ def follow_ups_due_for(user, *, limit: int = 20) -> QuerySet:
 def visit_plan_for(user) -> QuerySet:
     """The rep's plan, for the customers he may still see (a prospect handed to another
     team leaves it)."""
+    # The page shows each card's name masked: every card's key is unwrapped in one query
+    # (an entry is under its card's key) instead of one query per entry.
+    return _visit_plan_rows(user).preload_keys()
+
+
+def _visit_plan_rows(user) -> KeyPreloadingQuerySet:
     return (
-        VisitPlanEntry.objects.filter(_still_visible(user), rep=user)
+        KeyPreloadingQuerySet(VisitPlanEntry)
+        .filter(_still_visible(user), rep=user)
         .select_related("customer")
         .order_by("status", "next_visit_on", "id")
     )
@@ -325,7 +337,10 @@ def visit_plan_for(user) -> QuerySet:
 
 def visit_plan_removed_recently(user, *, days: int = 30) -> QuerySet:
     since = timezone.now() - timedelta(days=days)
-    return visit_plan_for(user).filter(status=VisitPlanEntry.Status.REMOVED, removed_at__gte=since)
+    # Codes and reasons only (the dashboard): no key to unwrap.
+    return _visit_plan_rows(user).filter(
+        status=VisitPlanEntry.Status.REMOVED, removed_at__gte=since
+    )
 
 
 # --- grants -------------------------------------------------------------------------------

@@ -3,7 +3,9 @@
 from crm.settings import *  # noqa: F403
 from crm.settings import INSTALLED_APPS, PASSWORD_HASHERS
 
-INSTALLED_APPS = [*INSTALLED_APPS, "tests.testapp"]
+# tests.plugin_app stands in for an app built on customers: it plugs into the card through
+# the registries only (card tabs, API sections, timeline, roles). Never in production.
+INSTALLED_APPS = [*INSTALLED_APPS, "tests.testapp", "tests.plugin_app"]
 # Argon2 is deliberately slow; tests hash many passwords.
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher", *PASSWORD_HASHERS]
 STORAGES = {

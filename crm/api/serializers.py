@@ -35,3 +35,23 @@ class ModelSerializer(serializers.ModelSerializer):
                 field.read_only = True
                 field.required = False
         return fields
+
+
+class DateField(serializers.DateField):
+    """A date between 1900-01-01 and 2100-12-31 (``crm.validation``), as in forms and imports."""
+
+    def __init__(self, **kwargs):
+        from crm.validation import validate_date_in_range
+
+        kwargs["validators"] = [*kwargs.get("validators", ()), validate_date_in_range]
+        super().__init__(**kwargs)
+
+
+class ScalarCharField(serializers.CharField):
+    """One text value: a list or mapping is refused (DRF's ``CharField`` does too), NUL
+    characters as well; for the values of a ``DictField`` whose keys the caller chooses."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("allow_blank", True)
+        kwargs.setdefault("allow_null", True)
+        super().__init__(**kwargs)

@@ -12,6 +12,7 @@ urlpatterns = [
     path("auth/token/", views.TokenObtainApi.as_view(), name="api-token"),
     path("users/me/", views.MeApi.as_view(), name="api-me"),
     path("audit/", include("audit.api.urls")),
+    path("", include("crm.exports.api")),
     path("", include("customers.api.urls")),
     path("", include(router.urls)),
 ]

@@ -21,12 +21,17 @@ from rest_framework.views import APIView
 
 from crm.api.idempotency import idempotent
 from crm.api.permissions import ModelPermissions
-from crm.api.serializers import ModelSerializer
+from crm.api.serializers import DateField, ModelSerializer, ScalarCharField
 from crm.fields import is_unavailable
 from crm.models import User
 from crm.personal_data import masked_value
+from crm.validation import (
+    LONG_TEXT_MAX_LENGTH,
+    MANAGERS_MAX_LENGTH,
+    SUMMARY_MAX_LENGTH,
+)
+from customers import card_sections, selectors, services
 from customers import permissions as perms
-from customers import selectors, services
 from customers.filters import CustomerFilter, filter_data, is_identifier_term
 from customers.models import (
     BusinessType,
@@ -203,6 +208,10 @@ class CustomerDetailOutput(CustomerListOutput):
     contacts = ContactOutput(many=True)
     identity_documents = DocumentOutput(many=True)
     consents = ConsentOutput(many=True)
+    sections = serializers.SerializerMethodField(
+        help_text="What apps built on customers add to the card (customers.card_sections), "
+        "by section key; only the sections the caller may see."
+    )
 
     class Meta(CustomerListOutput.Meta):
         fields = [
@@ -223,7 +232,21 @@ class CustomerDetailOutput(CustomerListOutput):
             "contacts",
             "identity_documents",
             "consents",
+            "sections",
         ]
+
+    @extend_schema_field(OpenApiTypes.OBJECT)
+    def get_sections(self, customer) -> dict:
+        request = self.context.get("request")
+        if request is None:
+            return {}
+        return card_sections.sections_for(customer, request.user)
+
+
+def card_output(customer, request) -> dict:
+    """The card as the API answers it, with the sections ``request.user`` may see."""
+    card = selectors.customer_card(customer)
+    return CustomerDetailOutput(card, context={"request": request}).data
 
 
 # --- input serializers --------------------------------------------------------------------
@@ -235,8 +258,8 @@ class DocumentInputSerializer(serializers.Serializer):
     verification_method = serializers.ChoiceField(
         choices=IdentityDocument.Method.choices, required=False, allow_blank=True
     )
-    verified_at = serializers.DateField(required=False, allow_null=True)
-    expires_on = serializers.DateField(required=False, allow_null=True)
+    verified_at = DateField(required=False, allow_null=True)
+    expires_on = DateField(required=False, allow_null=True)
 
 
 class ContactInputSerializer(serializers.Serializer):
@@ -271,19 +294,25 @@ class CardFieldsInput(serializers.Serializer):
     phone = serializers.CharField(max_length=30, required=False, allow_blank=True)
     email = serializers.EmailField(required=False, allow_blank=True)
     address = serializers.CharField(max_length=300, required=False, allow_blank=True)
-    birth_date = serializers.DateField(required=False, allow_null=True)
+    birth_date = DateField(required=False, allow_null=True)
     headquarters_address = serializers.CharField(max_length=300, required=False, allow_blank=True)
     trading_address = serializers.CharField(max_length=300, required=False, allow_blank=True)
     mailing_address = serializers.CharField(max_length=300, required=False, allow_blank=True)
-    managers = serializers.CharField(required=False, allow_blank=True)
+    managers = serializers.CharField(
+        max_length=MANAGERS_MAX_LENGTH, required=False, allow_blank=True
+    )
     website = serializers.URLField(required=False, allow_blank=True)
-    founded_on = serializers.DateField(required=False, allow_null=True)
+    founded_on = DateField(required=False, allow_null=True)
     registered_capital = serializers.DecimalField(
         max_digits=16, decimal_places=2, required=False, allow_null=True
     )
     employees = serializers.IntegerField(min_value=0, required=False, allow_null=True)
-    equipment_summary = serializers.CharField(required=False, allow_blank=True)
-    real_estate_summary = serializers.CharField(required=False, allow_blank=True)
+    equipment_summary = serializers.CharField(
+        max_length=LONG_TEXT_MAX_LENGTH, required=False, allow_blank=True
+    )
+    real_estate_summary = serializers.CharField(
+        max_length=LONG_TEXT_MAX_LENGTH, required=False, allow_blank=True
+    )
     management_age_structure = serializers.CharField(
         max_length=200, required=False, allow_blank=True
     )
@@ -299,7 +328,9 @@ class CustomerCreateInput(CardFieldsInput):
     documents = DocumentInputSerializer(many=True, required=False, default=list)
     contacts = ContactInputSerializer(many=True, required=False, default=list)
     consents = ConsentInputSerializer(many=True, required=False, default=list)
-    attributes = serializers.DictField(required=False, default=dict)
+    attributes = serializers.DictField(
+        child=ScalarCharField(max_length=LONG_TEXT_MAX_LENGTH), required=False, default=dict
+    )
 
 
 class CustomerUpdateInput(CardFieldsInput):
@@ -325,12 +356,14 @@ class RevealInput(serializers.Serializer):
 
 class InteractionInput(serializers.Serializer):
     kind = serializers.ChoiceField(choices=Interaction.Kind.choices)
-    summary = serializers.CharField(required=False, allow_blank=True, default="")
+    summary = serializers.CharField(
+        max_length=SUMMARY_MAX_LENGTH, required=False, allow_blank=True, default=""
+    )
     outcome = serializers.ChoiceField(
         choices=Interaction.Outcome.choices, required=False, allow_blank=True, default=""
     )
     occurred_at = serializers.DateTimeField(required=False, allow_null=True, default=None)
-    next_follow_up = serializers.DateField(required=False, allow_null=True, default=None)
+    next_follow_up = DateField(required=False, allow_null=True, default=None)
 
 
 class ConsentRecordInput(serializers.Serializer):
@@ -461,7 +494,7 @@ class CustomerViewSet(viewsets.GenericViewSet):
     def retrieve(self, request, pk=None):
         customer = self.get_customer()
         services.customer_view_record(actor=request.user, customer=customer)
-        return Response(CustomerDetailOutput(selectors.customer_card(customer)).data)
+        return Response(card_output(customer, request))
 
     @extend_schema(request=CustomerCreateInput, responses={201: CustomerDetailOutput})
     @idempotent
@@ -478,13 +511,13 @@ class CustomerViewSet(viewsets.GenericViewSet):
             **{k: v for k, v in values.items() if v not in (None, "")},
         )
         return Response(
-            CustomerDetailOutput(selectors.customer_card(customer)).data,
+            card_output(customer, request),
             status=status.HTTP_201_CREATED,
         )
 
     def idempotent_replay(self, request, resource_id):
         customer = perms.access_customer(request.user, resource_id)
-        return Response(CustomerDetailOutput(selectors.customer_card(customer)).data)
+        return Response(card_output(customer, request))
 
     @extend_schema(request=CustomerUpdateInput, responses=CustomerDetailOutput)
     def partial_update(self, request, pk=None):
@@ -496,7 +529,7 @@ class CustomerViewSet(viewsets.GenericViewSet):
         customer = services.customer_update(
             actor=request.user, customer_id=pk, version=version, changes=values, reason=reason
         )
-        return Response(CustomerDetailOutput(selectors.customer_card(customer)).data)
+        return Response(card_output(customer, request))
 
     update = partial_update
 
@@ -520,7 +553,7 @@ class CustomerViewSet(viewsets.GenericViewSet):
     def history(self, request, pk=None):
         """The card's timeline, newest first (field changes masked)."""
         customer = self.get_customer()
-        entries = selectors.customer_timeline(customer=customer)
+        entries = selectors.customer_timeline(customer=customer, user=request.user)
         return Response([entry.as_dict() for entry in entries])
 
     @extend_schema(request=ReasonInput, responses=CustomerDetailOutput)
@@ -532,7 +565,7 @@ class CustomerViewSet(viewsets.GenericViewSet):
         customer = services.customer_reverify(
             actor=request.user, customer_id=pk, note=data.validated_data["reason"]
         )
-        return Response(CustomerDetailOutput(selectors.customer_card(customer)).data)
+        return Response(card_output(customer, request))
 
     @extend_schema(request=ContactInputSerializer, responses=ContactOutput(many=True))
     @action(detail=True, methods=["get", "post"])
@@ -746,13 +779,15 @@ class VisitPlanOutput(ModelSerializer):
 
 class VisitPlanAddInput(serializers.Serializer):
     customer = serializers.IntegerField()
-    next_visit_on = serializers.DateField(required=False, allow_null=True, default=None)
+    next_visit_on = DateField(required=False, allow_null=True, default=None)
 
 
 class VisitRecordInput(serializers.Serializer):
     outcome = serializers.ChoiceField(choices=Interaction.Outcome.choices)
-    summary = serializers.CharField(required=False, allow_blank=True, default="")
-    next_visit_on = serializers.DateField(required=False, allow_null=True, default=None)
+    summary = serializers.CharField(
+        max_length=SUMMARY_MAX_LENGTH, required=False, allow_blank=True, default=""
+    )
+    next_visit_on = DateField(required=False, allow_null=True, default=None)
 
 
 class VisitPlanViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):

@@ -306,7 +306,20 @@ class ConsentInput:
 
 
 def _validate_card(kind: str, values: dict) -> dict:
-    errors: dict[str, list[str]] = {}
+    from crm import validation
+
+    # The rules every door shares (API, forms, import): no NUL, no list where one value is
+    # expected, dates within 1900-2100, bounded free texts.
+    errors: dict[str, list[str]] = validation.check_values(
+        values,
+        max_lengths={
+            "managers": validation.MANAGERS_MAX_LENGTH,
+            "equipment_summary": validation.LONG_TEXT_MAX_LENGTH,
+            "real_estate_summary": validation.LONG_TEXT_MAX_LENGTH,
+        },
+    )
+    if errors:
+        raise ValidationError(errors)
     if kind not in Customer.Kind.values:
         errors["kind"] = [_("Choose organisation or individual.")]
     if not (values.get("name") or "").strip():
@@ -783,7 +796,12 @@ def attributes_for(customer: Customer):
 
 
 def _clean_attribute(attribute: CustomAttribute, raw) -> str:
-    text = "" if raw is None else str(raw).strip()
+    from crm import validation
+
+    try:
+        text = validation.clean_text(raw, max_length=validation.LONG_TEXT_MAX_LENGTH).strip()
+    except ValidationError as exc:
+        raise ValidationError({attribute.code: exc.messages}) from exc
     if not text:
         if attribute.required:
             raise ValidationError({attribute.code: [_("This field is required.")]})

@@ -276,6 +276,14 @@ def interaction_log(
         errors["outcome"] = [_("Choose an outcome.")]
     if next_follow_up and next_follow_up < timezone.localdate():
         errors["next_follow_up"] = [_("The follow-up date is in the past.")]
+    from crm import validation
+
+    errors.update(
+        validation.check_values(
+            {"summary": summary, "next_follow_up": next_follow_up},
+            max_lengths={"summary": validation.SUMMARY_MAX_LENGTH},
+        )
+    )
     if errors:
         raise ValidationError(errors)
     interaction = Interaction(

@@ -391,7 +391,7 @@ def test_timeline_names_related_records_and_does_not_repeat_stage_moves():
         to_stage=ServiceStage.objects.get(code="signed"),
         responsible=owner,
     )
-    timeline = customer_timeline(customer=customer)
+    timeline = customer_timeline(customer=customer, user=owner)
     changed = [e for e in timeline if e.title == "Card changed"]
     due = (timezone.localdate() + datetime.timedelta(days=180)).isoformat()
     assert sorted(c for e in changed for c in e.changes) == [

@@ -36,33 +36,83 @@ def test_list_masks_and_searches(client, owner):
     assert "HX-Push-Url" not in partial
 
 
-def test_list_query_count_does_not_grow(client, owner, django_assert_max_num_queries):
+# Exact query counts on both databases (``assert_queries`` in conftest.py), the same with 3
+# rows as with 23: a page costs a fixed number of queries, and one query on the keys
+# database unwraps every data key it needs.
+LIST_QUERIES = {"default": 13, "keys": 1}
+CARD_QUERIES = {
+    "profile": {"default": 16, "keys": 1},
+    "interactions": {"default": 15, "keys": 1},
+}
+DASHBOARD_QUERIES = {"default": 8, "keys": 0}  # codes and dates only: nothing decrypted
+VISIT_PLAN_QUERIES = {"default": 7, "keys": 1}
+
+
+@pytest.mark.parametrize("rows", [3, 23])
+def test_list_query_count_is_exact_and_does_not_grow(client, owner, assert_queries, rows):
     manager = manager_of(owner.team)
-    for _ in range(3):
+    for _ in range(rows):
         make_customer(owner)
     client.force_login(manager)
-    with django_assert_max_num_queries(30) as few:
-        assert client.get(reverse("customers:list")).status_code == 200
-    for _ in range(20):
-        make_customer(owner)
-    with django_assert_max_num_queries(len(few.captured_queries)):
+    with assert_queries(**LIST_QUERIES):
         response = client.get(reverse("customers:list"))
-    assert "23 customers" in response.content.decode()
+    assert f"{rows} customers" in response.content.decode()
 
 
-def test_card_query_count_does_not_grow(client, owner, django_assert_max_num_queries):
+@pytest.mark.parametrize("rows", [3, 23])
+@pytest.mark.parametrize("tab", ["profile", "interactions"])
+def test_card_query_count_is_exact_and_does_not_grow(
+    client, owner, assert_queries, monkeypatch, tab, rows
+):
+    from crm import encryption
+
     customer = make_customer(owner)
-    client.force_login(owner)
-    with django_assert_max_num_queries(40) as few:
-        client.get(reverse("customers:detail", args=[customer.pk]), {"tab": "interactions"})
-    for i in range(15):
+    for i in range(rows):
         services.interaction_log(actor=owner, customer=customer, kind="call", summary=f"n{i}")
         services.contact_save(actor=owner, customer=customer, name=f"联系人{i}")
-    with django_assert_max_num_queries(len(few.captured_queries)):
-        response = client.get(
-            reverse("customers:detail", args=[customer.pk]), {"tab": "interactions"}
-        )
+    opened = []
+    decrypt = encryption.decrypt
+
+    def counting_decrypt(token, *, context=None):
+        opened.append(context.split("|")[0])
+        return decrypt(token, context=context)
+
+    monkeypatch.setattr(encryption, "decrypt", counting_decrypt)
+    client.force_login(owner)
+    with assert_queries(**CARD_QUERIES[tab]):
+        response = client.get(reverse("customers:detail", args=[customer.pk]), {"tab": tab})
     assert response.status_code == 200
+    # Values are opened only where the page shows them: the profile opens no interaction.
+    shown = opened.count("customers.interaction")
+    assert shown == (rows if tab == "interactions" else 0)
+    assert "customers.contact" not in opened
+
+
+@pytest.mark.parametrize("rows", [3, 23])
+def test_dashboard_query_count_is_exact_and_does_not_grow(client, owner, assert_queries, rows):
+    today = timezone.localdate()
+    codes = []
+    for _ in range(rows):
+        customer = make_customer(owner)
+        codes.append(customer.code)
+        services.interaction_log(
+            actor=owner, customer=customer, kind="call", summary="回访", next_follow_up=today
+        )
+    client.force_login(owner)
+    with assert_queries(**DASHBOARD_QUERIES):
+        html = client.get(reverse("home")).content.decode()
+    shown = [code for code in codes if code in html]
+    assert len(shown) == min(rows, 20)  # the panel lists the first 20
+
+
+@pytest.mark.parametrize("rows", [3, 23])
+def test_visit_plan_query_count_is_exact_and_does_not_grow(client, owner, assert_queries, rows):
+    for _ in range(rows):
+        services.visit_plan_add(actor=owner, customer=make_customer(owner, name="张明华"))
+    client.force_login(owner)
+    with assert_queries(**VISIT_PLAN_QUERIES):
+        html = client.get(reverse("customers:visit-plan")).content.decode()
+    assert html.count("张*华") == rows
 
 
 @pytest.mark.parametrize(

@@ -10,12 +10,13 @@ from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.html import format_html
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from crm.exceptions import ConflictError
+from customers import card_tabs, selectors, services
 from customers import permissions as perms
-from customers import selectors, services
 from customers.filters import CustomerFilter, filter_data
 from customers.forms import (
     ConsentForm,
@@ -33,7 +34,8 @@ from customers.forms import (
 from customers.models import Consent, Customer, VisitPlanEntry
 from customers.services.cards import ORGANISATION_FIELDS
 
-TABS = ("profile", "contacts", "identity", "consents", "interactions", "stages", "timeline")
+# The card's tabs are registered in customers.card_tabs (this app's from CustomersConfig).
+DEFAULT_TAB = "profile"
 # Who holds an explicit grant on the card: shown to those who may grant, and to overseers.
 ACCESS_TAB = "access"
 PAGE_SIZE = 25
@@ -215,32 +217,59 @@ def customer_edit_view(request, pk):
 # --- the card -----------------------------------------------------------------------------
 
 
-def _card_context(request, customer, tab):
+def _may_grant(user, card) -> bool:
+    """``perms.can_grant``, asked once per card object (the access tab's check and the
+    card's buttons both need it)."""
+    answers = card.__dict__.setdefault("_may_grant_by_user", {})
+    if user.pk not in answers:
+        answers[user.pk] = perms.can_grant(user, card)
+    return answers[user.pk]
+
+
+def may_see_grants(user, card) -> bool:
+    """The rule of ``perms.can_see_grants``, without asking ``can_grant`` twice."""
+    return user.has_perm(perms.VIEW_ALL) or _may_grant(user, card)
+
+
+def profile_tab_context(request, card) -> dict:
+    return {"reveal_form": RevealForm(), "attribute_rows": selectors.attribute_rows(card)}
+
+
+def timeline_tab_context(request, card) -> dict:
+    return {"timeline": selectors.customer_timeline(customer=card, user=request.user)}
+
+
+def access_tab_context(request, card) -> dict:
+    context = {"grants": selectors.customer_grant_list(customer=card)}
+    if _may_grant(request.user, card):
+        context["grant_form"] = GrantForm()
+    return context
+
+
+def _card_context(request, customer, tab_key):
+    """The card's context on one tab; 404 for a tab the user may not see (or no such tab)."""
     card = selectors.customer_card(customer)
-    may_grant = perms.can_grant(request.user, card)
-    # The rule of perms.can_see_grants, without asking can_grant twice.
-    may_see_grants = may_grant or request.user.has_perm(perms.VIEW_ALL)
+    tabs = card_tabs.visible_tabs(request.user, card)
+    tab = next((candidate for candidate in tabs if candidate.key == tab_key), None)
+    if tab is None:
+        raise Http404
+    may_grant = _may_grant(request.user, card)
     context = {
         "customer": card,
-        "tab": tab,
-        "tabs": (*TABS, ACCESS_TAB) if may_see_grants else TABS,
+        "tab": tab.key,
+        "tabs": tabs,
+        "tab_template": tab.template,
+        "tab_html": None,
         "may_change": may_grant,
         "may_grant": may_grant,
         "may_reveal": perms.can_reveal(request.user, card),
         "may_log": request.user.has_perm("customers.add_interaction"),
         "may_consent": request.user.has_perm("customers.add_consent"),
     }
-    if tab == "timeline":
-        context["timeline"] = selectors.customer_timeline(customer=card)
-    if tab == ACCESS_TAB:
-        if not may_see_grants:
-            raise Http404
-        context["grants"] = selectors.customer_grant_list(customer=card)
-        if may_grant:
-            context.setdefault("grant_form", GrantForm())
-    if tab == "profile":
-        context["reveal_form"] = RevealForm()
-        context["attribute_rows"] = selectors.attribute_rows(card)
+    if tab.context is not None:
+        context.update(tab.context(request, card))
+    if tab.view is not None:
+        context["tab_view"] = tab.view
     if context["may_change"]:
         context.update(
             contact_form=ContactForm(),
@@ -262,19 +291,33 @@ def customer_detail_view(request, pk):
         messages.info(request, _("This card was merged; showing the card it was merged into."))
         return redirect("customers:detail", pk=customer.merged_into_id)
     services.customer_view_record(actor=request.user, customer=customer)
-    tab = request.GET.get("tab", "profile")
-    if tab not in (*TABS, ACCESS_TAB):
-        tab = "profile"
-    return render(request, "customers/detail.html", _card_context(request, customer, tab))
+    tab = request.GET.get("tab", DEFAULT_TAB)
+    if card_tabs.get(tab) is None:
+        tab = DEFAULT_TAB
+    return _render_card(request, _card_context(request, customer, tab))
+
+
+def _render_card(request, context, *, status=200):
+    """The whole card; a tab answered by its own view is embedded as that view's HTML."""
+    view = context.pop("tab_view", None)
+    if view is not None:
+        response = view(request, context["customer"])
+        # The tab view's own HTML fragment, embedded as it answered it (it escapes).
+        context["tab_html"] = mark_safe(response.content.decode(response.charset))  # noqa: S308
+    return render(request, "customers/detail.html", context, status=status)
 
 
 @login_required
 @permission_required(perms.VIEW, raise_exception=True)
 def customer_tab_view(request, pk, tab):
-    if tab not in (*TABS, ACCESS_TAB):
+    if card_tabs.get(tab) is None:
         raise Http404
     customer = perms.access_customer(request.user, pk)
-    return render(request, f"customers/tabs/{tab}.html", _card_context(request, customer, tab))
+    context = _card_context(request, customer, tab)
+    view = context.pop("tab_view", None)
+    if view is not None:
+        return view(request, context["customer"])
+    return render(request, context["tab_template"], context)
 
 
 def _back_to(customer, tab):
@@ -294,7 +337,7 @@ def _form_failed(request, customer, tab, form):
     """The card again on the tab, with the submitted form and its errors."""
     context = _card_context(request, customer, tab)
     context[_TAB_FORMS[tab]] = form
-    return render(request, "customers/detail.html", context, status=400)
+    return _render_card(request, context, status=400)
 
 
 @login_required
@@ -473,7 +516,7 @@ def grant_create_view(request, pk):
             return _back_to(customer, ACCESS_TAB)
     context = _card_context(request, customer, ACCESS_TAB)
     context["grant_form"] = form
-    return render(request, "customers/detail.html", context, status=400)
+    return _render_card(request, context, status=400)
 
 
 @login_required
