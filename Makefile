@@ -42,6 +42,11 @@ messages: $(STAMP)
 	$(PY) manage.py makemessages -l zh_Hans --no-obsolete --ignore '.venv/*' --ignore 'staticfiles/*'
 	$(PY) manage.py compilemessages -l zh_Hans --ignore '.venv/*'
 
+## make bench: build (or reuse) the bench data set on PostgreSQL, load the real server,
+## print the table (bench/README.md). BENCH_N=2000 make bench for a quick run.
+bench: $(STAMP)
+	$(PY) -m bench
+
 worker: $(STAMP)
 	$(VENV)/bin/celery -A crm worker -l info
 
