@@ -2,9 +2,9 @@
 
 ``str.isdigit()`` and the regex class ``\\d`` accept any Unicode digit: ``"²".isdigit()`` is
 true (and ``int("²")`` raises), and ``int("١٥")`` is 15, so a check built on them lets
-``/customers/١٥/`` open card 15. URL patterns use ``[0-9]`` (``<int:…>`` does), DRF routers
-use :data:`OBJECT_ID_REGEX`, and code that receives an id as text checks it with
-:func:`is_object_id`.
+``/customers/١٥/`` open card 15. URL patterns use ``[0-9]`` (``<int:…>`` does; every API
+path takes its ids that way), :data:`OBJECT_ID_REGEX` names it, and code that receives an
+id as text checks it with :func:`is_object_id`.
 """
 
 from __future__ import annotations

@@ -1,7 +1,20 @@
-from audit.api.views import AuditEventViewSet
-from crm.api.routers import DefaultRouter
+from django.urls import path
+from rest_framework.routers import APIRootView
 
-router = DefaultRouter()
-router.register("events", AuditEventViewSet, basename="audit-event")
+from audit.api import views
+from crm.api.paths import format_suffixes
 
-urlpatterns = router.urls
+# The browsable API's root of ``/api/v1/audit/``.
+api_root = APIRootView.as_view(api_root_dict={"events": "audit-event-list"})
+
+urlpatterns = format_suffixes(
+    [
+        path("", api_root, name="api-root"),
+        path("events/", views.AuditEventListApi.as_view(), name="audit-event-list"),
+        path(
+            "events/<int:sequence>/",
+            views.AuditEventDetailApi.as_view(),
+            name="audit-event-detail",
+        ),
+    ]
+)

@@ -1,5 +1,9 @@
-from rest_framework import viewsets
+"""``/api/v1/audit/events/``: the audit trail (data protection officer and auditor)."""
+
+from drf_spectacular.utils import extend_schema
+from rest_framework.generics import GenericAPIView, get_object_or_404
 from rest_framework.permissions import IsAuthenticated
+from rest_framework.response import Response
 
 from audit.api.serializers import AuditEventOutputSerializer
 from audit.filters import AuditEventFilter
@@ -7,14 +11,35 @@ from audit.selectors import audit_event_list
 from crm.api.permissions import ModelPermissions
 
 
-class AuditEventViewSet(viewsets.ReadOnlyModelViewSet):
+class AuditEventListApi(GenericAPIView):
     """The audit trail, newest first (data protection officer and auditor)."""
 
-    serializer_class = AuditEventOutputSerializer
     permission_classes = [IsAuthenticated, ModelPermissions]
     filterset_class = AuditEventFilter
-    lookup_field = "sequence"
     ordering_fields = ["sequence", "occurred_at"]
+
+    OutputSerializer = AuditEventOutputSerializer
 
     def get_queryset(self):
         return audit_event_list(user=self.request.user)
+
+    @extend_schema(responses=OutputSerializer(many=True))
+    def get(self, request):
+        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
+        return self.get_paginated_response(self.OutputSerializer(page, many=True).data)
+
+
+class AuditEventDetailApi(GenericAPIView):
+    """One event of the audit trail, by its sequence number."""
+
+    permission_classes = [IsAuthenticated, ModelPermissions]
+
+    OutputSerializer = AuditEventOutputSerializer
+
+    def get_queryset(self):
+        return audit_event_list(user=self.request.user)
+
+    @extend_schema(responses=OutputSerializer)
+    def get(self, request, sequence):
+        event = get_object_or_404(self.get_queryset(), sequence=sequence)
+        return Response(self.OutputSerializer(event).data)

@@ -3,10 +3,7 @@
 from django.urls import include, path
 
 from crm.api import views
-from crm.api.routers import DefaultRouter
-
-router = DefaultRouter()
-router.register("teams", views.TeamViewSet, basename="team")
+from crm.api.paths import format_suffixes
 
 urlpatterns = [
     path("auth/token/", views.TokenObtainApi.as_view(), name="api-token"),
@@ -14,5 +11,10 @@ urlpatterns = [
     path("audit/", include("audit.api.urls")),
     path("", include("crm.exports.api")),
     path("", include("customers.api.urls")),
-    path("", include(router.urls)),
+    *format_suffixes(
+        [
+            path("teams/", views.TeamListCreateApi.as_view(), name="team-list"),
+            path("teams/<int:pk>/", views.TeamDetailApi.as_view(), name="team-detail"),
+        ]
+    ),
 ]

@@ -7,7 +7,6 @@ every customer); the send log and the counts only cover customers the caller may
 
 from __future__ import annotations
 
-from django.urls import path
 from drf_spectacular.utils import (
     extend_schema,
     extend_schema_field,
@@ -21,6 +20,8 @@ from rest_framework.response import Response
 
 from crm.api.idempotency import idempotent
 from crm.api.permissions import ModelPermissions
+from customers import permissions as perms
+from customers import selectors
 from customers.models import Campaign, CampaignSend
 from customers.services import campaigns as services
 
@@ -28,7 +29,7 @@ from customers.services import campaigns as services
 class _ChangeCampaignPermissions(ModelPermissions):
     """POST on a campaign's action (send) changes it."""
 
-    perms_map = {**ModelPermissions.perms_map, "POST": [services.CHANGE]}
+    perms_map = {**ModelPermissions.perms_map, "POST": [perms.CAMPAIGN_CHANGE]}
 
 
 class _SendLogPermissions(ModelPermissions):
@@ -36,8 +37,8 @@ class _SendLogPermissions(ModelPermissions):
 
     perms_map = {
         **ModelPermissions.perms_map,
-        "GET": [services.VIEW, services.VIEW_SENDS],
-        "HEAD": [services.VIEW, services.VIEW_SENDS],
+        "GET": [perms.CAMPAIGN_VIEW, perms.CAMPAIGN_SENDS_VIEW],
+        "HEAD": [perms.CAMPAIGN_VIEW, perms.CAMPAIGN_SENDS_VIEW],
     }
 
 
@@ -98,7 +99,7 @@ class CampaignListCreateApi(GenericAPIView):
     OutputSerializer = CampaignOutputSerializer
 
     def get_queryset(self):
-        return services.campaign_list(user=self.request.user)
+        return selectors.campaign_list(user=self.request.user)
 
     @extend_schema(responses=OutputSerializer(many=True))
     def get(self, request):
@@ -150,12 +151,12 @@ class CampaignDetailApi(GenericAPIView):
 
     @extend_schema(responses=OutputSerializer)
     def get(self, request, pk: int):
-        campaign = services.access_campaign(request.user, pk)
+        campaign = perms.access_campaign(request.user, pk)
         context = {"preview": None, "results": None}
         if campaign.status == Campaign.Status.DRAFT:
-            context["preview"] = services.campaign_preview(campaign=campaign, user=request.user)
-        elif request.user.has_perm(services.VIEW_SENDS):
-            context["results"] = services.campaign_results(campaign=campaign, user=request.user)
+            context["preview"] = selectors.campaign_preview(campaign=campaign, user=request.user)
+        elif request.user.has_perm(perms.CAMPAIGN_SENDS_VIEW):
+            context["results"] = selectors.campaign_results(campaign=campaign, user=request.user)
         return Response(self.OutputSerializer(campaign, context=context).data)
 
 
@@ -167,7 +168,7 @@ class CampaignSendApi(GenericAPIView):
 
     @extend_schema(request=None, responses={202: CampaignOutputSerializer})
     def post(self, request, pk: int):
-        campaign = services.access_campaign(request.user, pk)
+        campaign = perms.access_campaign(request.user, pk)
         campaign = services.campaign_queue(actor=request.user, campaign=campaign)
         return Response(CampaignOutputSerializer(campaign).data, status=status.HTTP_202_ACCEPTED)
 
@@ -191,16 +192,8 @@ class CampaignSendListApi(GenericAPIView):
 
     @extend_schema(responses=OutputSerializer(many=True))
     def get(self, request, pk: int):
-        campaign = services.access_campaign(request.user, pk)
-        sends = services.campaign_send_list(campaign=campaign, user=request.user)
+        campaign = perms.access_campaign(request.user, pk)
+        sends = selectors.campaign_send_list(campaign=campaign, user=request.user)
         queryset = self.filter_queryset(sends)
         page = self.paginate_queryset(queryset)
         return self.get_paginated_response(self.OutputSerializer(page, many=True).data)
-
-
-urlpatterns: list = [
-    path("campaigns/", CampaignListCreateApi.as_view(), name="campaign-list"),
-    path("campaigns/<int:pk>/", CampaignDetailApi.as_view(), name="campaign-detail"),
-    path("campaigns/<int:pk>/send/", CampaignSendApi.as_view(), name="campaign-send"),
-    path("campaigns/<int:pk>/sends/", CampaignSendListApi.as_view(), name="campaign-send-list"),
-]

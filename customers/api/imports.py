@@ -1,4 +1,4 @@
-"""API for importing and exporting customers and contacts (DESIGN §7).
+"""API for importing customers and contacts (DESIGN §7): ``/api/v1/customers/imports/…``.
 
 * ``POST /api/v1/customers/imports/`` (multipart: ``file``, ``target``, ``mode``, ``dry_run``)
   queues a job and answers 202 with it; honours ``Idempotency-Key``.
@@ -8,49 +8,33 @@
 * ``GET /api/v1/customers/imports/<id>/errors/?page=``: the kept errors, paged.
 * ``target`` is any key of the import registry (``crm.imports``): customers and contacts,
   and the targets other apps register.
-* ``POST /api/v1/customers/export/`` (body: ``format`` csv|xlsx, ``purpose``
-  internal|third_party, ``clear`` and ``reason``, and the customer list's filters): the file,
-  filtered like the list. ``X-Export-Count`` and ``X-Export-Left-Out`` say how many customers
-  are in it and how many lacked third-party consent. Filters never travel in the URL (a
-  search term may be a phone or ID number): a ``GET`` is refused with 405. Above
-  ``CRM_EXPORT_SYNC_MAX_ROWS`` customers the answer is 202 with a background export job
-  (``/api/v1/exports/<id>/``, downloadable by its owner for 24 hours).
 
-The paths start with ``customers/`` and are spliced in before the customers router so that
-they win over ``customers/<pk>/``.
+The exports are in ``customers.api.exports``. The paths start with ``customers/`` and come
+before ``customers/<id>/`` in ``customers.api.urls``.
 """
 
-from django.urls import path
-from django.utils.translation import gettext as _
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import extend_schema, extend_schema_field
+from __future__ import annotations
+
+from drf_spectacular.utils import extend_schema, extend_schema_field, extend_schema_serializer
 from rest_framework import generics, serializers, status
-from rest_framework.exceptions import MethodNotAllowed
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
 from crm import imports as import_registry
 from crm.api.idempotency import idempotent
 from crm.api.pagination import PageNumberPagination
 from crm.api.permissions import ModelPermissions
 from crm.api.serializers import ModelSerializer
-from crm.exports.api import ExportJobOutputSerializer
-from crm.models import ExportJob
 from customers import permissions as perms
-from customers.api.customers import CustomerFiltersInput
-from customers.filters import filter_data
 from customers.models import ImportJob
-from customers.responses import export_response
-from customers.services import exports
-from customers.services.import_jobs import (
+from customers.selectors import (
     import_error_rows,
-    import_job_create,
     import_job_get,
     import_job_list,
     import_job_progress,
 )
+from customers.services.import_jobs import import_job_create
 
 
 class ImportPermissions(ModelPermissions):
@@ -108,23 +92,6 @@ class ImportJobOutputSerializer(ModelSerializer):
         return import_error_rows(job.errors)
 
 
-class ImportJobCreateInputSerializer(serializers.Serializer):
-    file = serializers.FileField(
-        help_text="CSV (UTF-8, UTF-8 with BOM or GB18030) or XLSX, up to CRM_UPLOAD_MAX_BYTES."
-    )
-    target = serializers.ChoiceField(
-        choices=[], help_text="A registered import target: customers, contacts, …"
-    )
-    mode = serializers.ChoiceField(
-        choices=ImportJob.Mode.choices, default=ImportJob.Mode.ALL_OR_NOTHING
-    )
-    dry_run = serializers.BooleanField(default=False)
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["target"].choices = import_registry.choices()
-
-
 class ImportJobListCreateApi(generics.ListAPIView):
     """The import jobs the user may see, newest first; POST uploads a file for a new one."""
 
@@ -133,16 +100,32 @@ class ImportJobListCreateApi(generics.ListAPIView):
     parser_classes = [MultiPartParser, FormParser]
     filter_backends: list = []
 
+    @extend_schema_serializer(component_name="ImportJobCreateInput")
+    class InputSerializer(serializers.Serializer):
+        file = serializers.FileField(
+            help_text="CSV (UTF-8, UTF-8 with BOM or GB18030) or XLSX, up to CRM_UPLOAD_MAX_BYTES."
+        )
+        target = serializers.ChoiceField(
+            choices=[], help_text="A registered import target: customers, contacts, …"
+        )
+        mode = serializers.ChoiceField(
+            choices=ImportJob.Mode.choices, default=ImportJob.Mode.ALL_OR_NOTHING
+        )
+        dry_run = serializers.BooleanField(default=False)
+
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            self.fields["target"].choices = import_registry.choices()
+
+    OutputSerializer = ImportJobOutputSerializer
+
     def get_queryset(self):
         return import_job_list(user=self.request.user)
 
-    @extend_schema(
-        request=ImportJobCreateInputSerializer,
-        responses={202: ImportJobOutputSerializer},
-    )
+    @extend_schema(request=InputSerializer, responses={202: OutputSerializer})
     @idempotent
     def post(self, request):
-        data = ImportJobCreateInputSerializer(data=request.data)
+        data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         job = import_job_create(
             actor=request.user,
@@ -151,19 +134,19 @@ class ImportJobListCreateApi(generics.ListAPIView):
             mode=data.validated_data["mode"],
             dry_run=data.validated_data["dry_run"],
         )
-        return Response(ImportJobOutputSerializer(job).data, status=status.HTTP_202_ACCEPTED)
+        return Response(self.OutputSerializer(job).data, status=status.HTTP_202_ACCEPTED)
 
     def idempotent_replay(self, request, resource_id):
         job = self.get_queryset().filter(pk=resource_id).first()
         if job is None:
             return Response(status=status.HTTP_404_NOT_FOUND)
-        return Response(ImportJobOutputSerializer(job).data)
+        return Response(self.OutputSerializer(job).data)
 
 
 class ImportJobDetailApi(generics.RetrieveAPIView):
     """One import job: progress while it runs, then the counts and the error report."""
 
-    serializer_class = ImportJobOutputSerializer
+    serializer_class = OutputSerializer = ImportJobOutputSerializer
     permission_classes = [IsAuthenticated, ImportPermissions]
 
     def get_queryset(self):
@@ -183,7 +166,7 @@ class ImportJobErrorListApi(generics.GenericAPIView):
 
     permission_classes = [IsAuthenticated, ImportPermissions]
     pagination_class = ImportErrorPagination
-    serializer_class = ImportErrorSerializer
+    serializer_class = OutputSerializer = ImportErrorSerializer
 
     def get_queryset(self):
         return import_job_list(user=self.request.user)
@@ -195,79 +178,3 @@ class ImportJobErrorListApi(generics.GenericAPIView):
         response.data["errors_total"] = job.errors_total
         response.data["errors_by_column"] = job.errors_by_column
         return response
-
-
-class CustomerExportInput(CustomerFiltersInput):
-    format = serializers.ChoiceField(choices=exports.FORMATS, default="csv")
-    purpose = serializers.ChoiceField(
-        choices=exports.PURPOSES,
-        default=exports.INTERNAL,
-        help_text="third_party: only customers with a live third-party consent.",
-    )
-    clear = serializers.BooleanField(
-        default=False,
-        help_text=(
-            "Export in clear (needs customers.export_clear_customer and a reason): "
-            "only the customers you may reveal are in clear, the others masked."
-        ),
-    )
-    reason = serializers.CharField(required=False, help_text="Why the export is needed in clear.")
-
-
-class CustomerExportApi(APIView):
-    """The customer list as a CSV or XLSX file, masked unless asked for in clear with a reason.
-
-    A ``POST`` with the format, the purpose and the list's filters in the body: filters never
-    travel in a URL, so a ``GET`` is refused (405) whatever its query string.
-    """
-
-    permission_classes = [IsAuthenticated]
-
-    def perform_content_negotiation(self, request, force=False):
-        # ``format`` names the file format here, not a DRF renderer.
-        return super().perform_content_negotiation(request, force=True)
-
-    def http_method_not_allowed(self, request, *args, **kwargs):
-        raise MethodNotAllowed(
-            request.method,
-            detail=_(
-                "Export with POST and the format, purpose and filters in the body: a URL "
-                "takes no filters."
-            ),
-        )
-
-    @extend_schema(
-        request=CustomerExportInput,
-        responses={
-            (200, "text/csv"): OpenApiTypes.BINARY,
-            (200, exports.CONTENT_TYPES["xlsx"]): OpenApiTypes.BINARY,
-            202: ExportJobOutputSerializer,
-        },
-    )
-    def post(self, request):
-        # The service checks the permission first, then the format, purpose and filters.
-        params = request.data if isinstance(request.data, dict) else {}
-        result = exports.customer_export(
-            actor=request.user,
-            filter_params=filter_data(params),
-            fmt=params.get("format", "csv"),
-            purpose=params.get("purpose", exports.INTERNAL),
-            clear=str(params.get("clear", "")).lower() in ("1", "true", "on"),
-            reason=params.get("reason", ""),
-        )
-        if isinstance(result, ExportJob):
-            data = ExportJobOutputSerializer(result, context={"request": request}).data
-            return Response(data, status=status.HTTP_202_ACCEPTED)
-        return export_response(result)
-
-
-urlpatterns = [
-    path("customers/imports/", ImportJobListCreateApi.as_view(), name="import-job-list"),
-    path("customers/imports/<int:pk>/", ImportJobDetailApi.as_view(), name="import-job-detail"),
-    path(
-        "customers/imports/<int:pk>/errors/",
-        ImportJobErrorListApi.as_view(),
-        name="import-job-errors",
-    ),
-    path("customers/export/", CustomerExportApi.as_view(), name="customer-export"),
-]
