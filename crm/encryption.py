@@ -163,11 +163,6 @@ def _remember_destroyed(key_id: str) -> None:
     _destroyed.add(key_id)
 
 
-def forget_destroyed_keys() -> None:
-    """Forget which keys were seen destroyed (tests that recreate databases)."""
-    _destroyed.clear()
-
-
 request_started.connect(clear_key_cache, dispatch_uid="crm.encryption.request_started")
 request_finished.connect(clear_key_cache, dispatch_uid="crm.encryption.request_finished")
 

@@ -4,17 +4,13 @@ from __future__ import annotations
 
 from django.contrib.auth.models import Group
 from django.contrib.auth.password_validation import validate_password
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
 from crm import auditing, roles
 from crm.models import Team, User
-
-
-def _check(actor, perm: str) -> None:
-    if actor is not None and not actor.has_perm(perm):
-        raise PermissionDenied(_("You are not allowed to do this."))
+from crm.permissions import require_perm
 
 
 @transaction.atomic
@@ -34,7 +30,7 @@ def user_create(
 
     Admins become staff (the admin site) but never superusers (DESIGN §4).
     """
-    _check(actor, "crm.add_user")
+    require_perm(actor, "crm.add_user")
     if role not in roles.ROLES:
         raise ValidationError({"role": _("Unknown role %(role)s.") % {"role": role}})
     if User.objects.filter(username__iexact=username).exists():
@@ -68,7 +64,7 @@ def user_create(
 
 @transaction.atomic
 def team_create(*, name: str, manager: User | None = None, actor: User | None = None) -> Team:
-    _check(actor, "crm.add_team")
+    require_perm(actor, "crm.add_team")
     team = Team(name=name.strip(), manager=manager)
     team.full_clean()
     team._history_user = actor

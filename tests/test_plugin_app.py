@@ -1,17 +1,25 @@
 """An app built on customers plugs into the card through registries alone (issue 7).
 
 ``tests.plugin_app`` (installed only in tests/settings.py) registers a card tab of each kind,
-a timeline source, an API section and role permissions from its ``AppConfig.ready()``; the
-customer pages and API show them without any change to ``customers/``.
+a timeline source, an API section, role permissions, a merge policy and an import target
+from its ``AppConfig.ready()``; the customer pages, API, merge and import use them without
+any change to ``customers/``.
 """
+
+from datetime import date, timedelta
 
 import pytest
 from django.contrib.auth.models import Group
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
+from django.utils import timezone
 from rest_framework.test import APIClient
 
+from audit.models import AuditEvent
 from crm import roles
 from crm.tests.factories import TeamFactory, UserFactory
+from customers import events
+from customers.models import ImportJob
 from customers.tests.factories import make_customer, manager_of, rep
 from tests.plugin_app.models import Ticket
 
@@ -195,3 +203,142 @@ def test_the_api_card_keeps_its_contract(card):
     )
     assert changed.status_code == 200, changed.json()
     assert "tickets" in changed.json()["sections"]
+
+
+# --- merge policy -------------------------------------------------------------------------
+
+
+def test_a_merge_combines_same_titled_tickets_and_moves_the_others(client, card):
+    survivor, owner, manager = card
+    duplicate = make_customer(owner)
+    earlier = survivor.plugin_tickets.get(title="Late delivery").opened_at - timedelta(days=3)
+    twin = Ticket.objects.create(
+        customer=duplicate, title="Late delivery", confidential=True, opened_at=earlier
+    )
+    moved = Ticket.objects.create(customer=duplicate, title="Broken pallet", note="两箱破损")
+
+    client.force_login(manager)
+    response = client.post(
+        reverse("customers:merge"),
+        {"survivor": survivor.code, "duplicate": duplicate.code, "reason": "same company"},
+    )
+    assert response.status_code == 302, response.content.decode()
+
+    # The ticket without a twin moved, its note re-encrypted under the survivor's key.
+    moved.refresh_from_db()
+    assert moved.customer_id == survivor.pk
+    assert Ticket.objects.get(pk=moved.pk).note == "两箱破损"
+    # The twins were combined: the survivor's ticket took the earlier opening and the
+    # stricter confidentiality; the duplicate's stays on the merged card, not deleted.
+    kept = survivor.plugin_tickets.get(title="Late delivery")
+    assert (kept.opened_at, kept.confidential) == (earlier, True)
+    assert Ticket.objects.get(pk=twin.pk).customer_id == duplicate.pk
+    assert Ticket.objects.count() == 4
+    event = AuditEvent.objects.get(action=events.CUSTOMER_MERGED)
+    assert event.data["moved"]["plugin_app.ticket"] == 1
+    assert event.data["combined"] == {"plugin_app.ticket": 1}
+    assert kept.history.first().history_user == manager
+
+
+# --- import target ------------------------------------------------------------------------
+
+
+def _post_import(user, content: str, capture, **fields):
+    upload = SimpleUploadedFile("tickets.csv", content.encode(), content_type="text/csv")
+    client = _api(user)
+    with capture(execute=True):
+        response = client.post(
+            "/api/v1/customers/imports/",
+            {"file": upload, "target": "tickets", **fields},
+            format="multipart",
+        )
+    assert response.status_code == 202, response.content
+    return client.get(f"/api/v1/customers/imports/{response.data['id']}/").json()
+
+
+@pytest.fixture
+def upload_dir(settings, tmp_path):
+    settings.CRM_UPLOAD_DIR = tmp_path
+    return tmp_path
+
+
+def test_tickets_import_through_the_customers_endpoint(
+    card, upload_dir, django_capture_on_commit_callbacks
+):
+    customer, owner, _manager = card
+    content = (
+        "客户编号,标题,保密,受理日期,备注\n"
+        f"{customer.code},Wrong invoice,否,2026-03-02,called back\n"
+        f"{customer.code},Rude driver,是,,\n"
+    )
+    job = _post_import(owner, content, django_capture_on_commit_callbacks)
+
+    assert job["status"] == ImportJob.Status.DONE
+    assert (job["rows_total"], job["rows_valid"], job["rows_invalid"]) == (2, 2, 0)
+    assert job["rows_imported"] == 2 and job["errors"] == []
+    invoice = Ticket.objects.get(customer=customer, title="Wrong invoice")
+    assert (invoice.confidential, invoice.note) == (False, "called back")
+    assert timezone.localtime(invoice.opened_at).date() == date(2026, 3, 2)
+    assert Ticket.objects.get(customer=customer, title="Rude driver").confidential
+    assert invoice.history.first().history_user == owner
+    assert AuditEvent.objects.filter(action="plugin_app.tickets_imported").count() == 1
+
+    # The same file again creates nothing twice: each row is a duplicate.
+    again = _post_import(owner, content, django_capture_on_commit_callbacks)
+    assert again["status"] == ImportJob.Status.REJECTED and again["rows_imported"] == 0
+    assert {(e["line"], e["column"]) for e in again["errors"]} == {(2, "title"), (3, "title")}
+    assert Ticket.objects.filter(customer=customer).count() == 4
+
+
+def test_a_tickets_dry_run_reports_lines_and_columns_and_writes_nothing(
+    card, upload_dir, django_capture_on_commit_callbacks
+):
+    customer, owner, _manager = card
+    stranger = make_customer(rep(team=TeamFactory(name="South")))
+    content = (
+        "customer_code,title,opened_on,confidential\n"
+        f"{stranger.code},Not mine,,\n"  # a customer the importer may not see
+        f"{customer.code},,,\n"  # no title
+        f"{customer.code},Late delivery,,\n"  # the customer already has this ticket
+        f"{customer.code},Bad date,2026-13-40,\n"
+        f"{customer.code},Bad flag,,maybe\n"
+        f"{customer.code},Fine,2026-01-05,yes\n"
+    )
+    before = Ticket.objects.count()
+    job = _post_import(owner, content, django_capture_on_commit_callbacks, dry_run="true")
+
+    assert job["status"] == ImportJob.Status.CHECKED
+    assert (job["rows_total"], job["rows_valid"], job["rows_invalid"]) == (6, 1, 5)
+    assert job["rows_imported"] == 0
+    assert [(e["line"], e["column"]) for e in job["errors"]] == [
+        (2, "customer_code"),
+        (3, "title"),
+        (4, "title"),
+        (5, "opened_on"),
+        (6, "confidential"),
+    ]
+    messages = {e["line"]: e["message"] for e in job["errors"]}
+    assert messages[2] == "There is no customer with this code that you may see."
+    assert messages[4] == "This customer already has a ticket with this title."
+    assert Ticket.objects.count() == before
+
+
+def test_the_tickets_target_needs_its_own_permission(card, upload_dir):
+    customer, _owner, _manager = card
+    general_manager = UserFactory(role=roles.GENERAL_MANAGER)  # imports; adds no tickets
+    assert general_manager.has_perm("customers.import_customer")
+    upload = SimpleUploadedFile("t.csv", f"customer_code,title\n{customer.code},X\n".encode())
+    response = _api(general_manager).post(
+        "/api/v1/customers/imports/",
+        {"file": upload, "target": "tickets"},
+        format="multipart",
+    )
+    assert response.status_code == 403
+    assert not ImportJob.objects.exists()
+
+
+def test_the_import_page_offers_the_tickets_target(client, card):
+    _customer, owner, _manager = card
+    client.force_login(owner)
+    page = client.get(reverse("customers:import-create")).content.decode()
+    assert 'value="tickets"' in page

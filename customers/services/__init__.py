@@ -1,4 +1,5 @@
-"""Every write of the customers app. Adapters import from here."""
+"""Every write of the customers app. Adapters import from here; reads are
+``customers.selectors``."""
 
 from customers.services.cards import (
     ConsentInput,
@@ -14,7 +15,7 @@ from customers.services.cards import (
     customer_update,
     customer_view_record,
 )
-from customers.services.merge import child_counts, customer_merge
+from customers.services.merge import customer_merge
 from customers.services.records import (
     consent_record,
     consent_withdraw,
@@ -25,7 +26,6 @@ from customers.services.records import (
     identity_document_verify,
     interaction_log,
     reverification_notify_overdue,
-    reverification_overdue,
     stage_move,
     visit_plan_add,
     visit_record,
@@ -37,7 +37,6 @@ __all__ = [
     "DocumentInput",
     "DuplicateCustomer",
     "attribute_values_set",
-    "child_counts",
     "consent_record",
     "consent_withdraw",
     "consent_withdraw_purpose",
@@ -55,7 +54,6 @@ __all__ = [
     "identity_document_verify",
     "interaction_log",
     "reverification_notify_overdue",
-    "reverification_overdue",
     "stage_move",
     "visit_plan_add",
     "visit_record",

@@ -8,7 +8,6 @@ again, the values come back in clear (values whose key was destroyed stay empty)
 
 from __future__ import annotations
 
-from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils.translation import gettext as _
 
@@ -16,6 +15,7 @@ from audit.services import record_event
 from crm import encryption
 from crm.fields import is_unavailable
 from crm.models import User
+from crm.permissions import require_perm
 from customers import events
 from customers.models import CustomAttribute, CustomAttributeValue
 from customers.services.cards import _save
@@ -41,8 +41,7 @@ def custom_attribute_save(*, actor: User, attribute: CustomAttribute) -> dict[st
     permission = (
         "customers.change_customattribute" if attribute.pk else "customers.add_customattribute"
     )
-    if not actor.has_perm(permission):
-        raise PermissionDenied(_("You are not allowed to change custom attributes."))
+    require_perm(actor, permission, _("You are not allowed to change custom attributes."))
     previous = (
         CustomAttribute.objects.select_for_update().filter(pk=attribute.pk).first()
         if attribute.pk

@@ -19,6 +19,7 @@ from crm.blind_index import blind_index
 from crm.exceptions import ConflictError
 from crm.fields import change_reason_seal
 from crm.models import Counter, Team, User
+from crm.permissions import require_perm
 from customers import events, search
 from customers import permissions as perms
 from customers.models import (
@@ -34,6 +35,7 @@ from customers.models import (
     StageMove,
     Tier,
 )
+from customers.selectors import attributes_for
 from customers.validators import (
     normalise_mainland_mobile,
     normalise_resident_id,
@@ -390,38 +392,55 @@ def _normalised_or_raw(doc_type, number):
         return number
 
 
-@_refuse_raced_duplicates
-@transaction.atomic
-def customer_create(
+@dataclass
+class CustomerDraft:
+    """A card that passed every check of ``customer_create``, ready to be written.
+
+    ``values`` are the cleaned card fields; ``documents`` and ``contacts`` pair each input
+    with its normalised number or phone.
+    """
+
+    kind: str
+    status: str
+    owner: User
+    team: Team | None
+    business_type: BusinessType
+    tier: Tier | None
+    values: dict[str, object]
+    documents: list[tuple[DocumentInput, str]]
+    contacts: list[tuple[ContactInput, str]]
+    consents: list[ConsentInput]
+    attributes: dict[str, object] | None
+
+
+def _customer_create_validate(
     *,
     actor: User,
     kind: str,
     name: str,
     business_type: BusinessType,
-    owner: User | None = None,
-    tier: Tier | None = None,
-    documents: list[DocumentInput] = (),
-    contacts: list[ContactInput] = (),
-    consents: list[ConsentInput] = (),
-    attributes: dict[str, object] | None = None,
-    code: str = "",
-    status: str = Customer.Status.PROSPECT,
-    audit: bool = True,
-    **card_fields,
-) -> Customer:
-    """Create a customer card with its identity documents, contacts and consents.
+    owner: User | None,
+    tier: Tier | None,
+    documents,
+    contacts,
+    consents,
+    attributes: dict[str, object] | None,
+    status: str,
+    card_fields: dict[str, object],
+) -> CustomerDraft:
+    """Every check of a new card, without writing: permission, owner, field rules, the
+    documents and contacts, a minor's guardian, duplicates. Raises ``ValidationError``
+    (all field errors at once), ``DuplicateCustomer`` or ``PermissionDenied``.
 
-    Refuses a duplicate phone, ID number or social credit code (``DuplicateCustomer``).
-    A minor needs a guardian among the contacts and a guardian's consent.
+    Callers still write the draft in a transaction that rolls back on a raced duplicate
+    (``_refuse_raced_duplicates``): the duplicate check here reads before that write.
     """
-    if not actor.has_perm("customers.add_customer"):
-        raise PermissionDenied(_("You are not allowed to create customers."))
+    require_perm(actor, "customers.add_customer", _("You are not allowed to create customers."))
     unknown = set(card_fields) - set(PERSONAL_FIELDS) - set(PLAIN_FIELDS)
     if unknown:
         raise ValidationError({field: [_("Unknown field.")] for field in unknown})
     owner = owner or actor
-    team = owner.team
-    owner_check(actor, owner, team)
+    owner_check(actor, owner, owner.team)
     errors: dict[str, list[str]] = {}
     try:
         values = _validate_card(kind, {"name": name, **card_fields})
@@ -462,35 +481,53 @@ def customer_create(
         if number in seen:
             raise ValidationError({"documents": [_("The same document is listed twice.")]})
         seen.add(number)
-
-    today = timezone.localdate()
-    first_stage = ServiceStage.objects.filter(is_active=True).order_by("order").first()
-    customer = Customer(
-        code=code or f"C{Counter.next_value('customer'):07d}",
+    return CustomerDraft(
         kind=kind,
         status=status,
         owner=owner,
-        team=team,
+        team=owner.team,
         business_type=business_type,
         tier=tier,
+        values=values,
+        documents=cleaned_documents,
+        contacts=cleaned_contacts,
+        consents=list(consents),
+        attributes=attributes,
+    )
+
+
+def _customer_create_write(draft: CustomerDraft, *, actor: User, audit: bool) -> Customer:
+    """Write a checked draft: the card, its key and search digests, documents, contacts,
+    consents, first stage and attributes, and the audit event (unless ``audit`` is off).
+
+    Runs inside ``customer_create``'s transactions (business and keys databases).
+    """
+    first_stage = ServiceStage.objects.filter(is_active=True).order_by("order").first()
+    customer = Customer(
+        code=f"C{Counter.next_value('customer'):07d}",
+        kind=draft.kind,
+        status=draft.status,
+        owner=draft.owner,
+        team=draft.team,
+        business_type=draft.business_type,
+        tier=draft.tier,
         stage=first_stage,
-        stage_owner=owner if first_stage else None,
-        reverification_due=_reverification_due(tier, today),
-        **values,
+        stage_owner=draft.owner if first_stage else None,
+        reverification_due=_reverification_due(draft.tier, timezone.localdate()),
+        **draft.values,
     )
-    # Duplicates were checked above with a clear message; the unique guard on the search
-    # digests (keys database) catches a concurrent twin (see _refuse_raced_duplicates).
-    customer.full_clean(
-        exclude=["data_key_id", "code"] if not code else ["data_key_id"],
-        validate_constraints=False,
-    )
+    # Duplicates were checked with a clear message; the unique guard on the search digests
+    # (keys database) catches a concurrent twin (see _refuse_raced_duplicates).
+    # The code comes from the counter: unique without asking the database.
+    customer.full_clean(exclude=["data_key_id", "code"], validate_constraints=False)
     # The key is made last, once everything is valid, in the keys transaction that rolls
     # back with this one; a key whose row still never commits is swept (crm.key_sweep).
     customer.data_key_id = encryption.data_key_create()
+    search.organisation_name_set(customer)
     _save(customer, actor)
     search.customer_digests_write(customer)
 
-    for document, number in cleaned_documents:
+    for document, number in draft.documents:
         saved_document = _save(
             new_document(
                 customer,
@@ -505,7 +542,7 @@ def customer_create(
         )
         search.record_digests_write(saved_document)
     guardian = None
-    for contact, phone in cleaned_contacts:
+    for contact, phone in draft.contacts:
         saved = _save(
             fill_contact(
                 Contact(customer=customer, data_key_id=customer.data_key_id),
@@ -521,7 +558,7 @@ def customer_create(
         search.record_digests_write(saved)
         if contact.is_guardian and guardian is None:
             guardian = saved
-    for consent in consents:
+    for consent in draft.consents:
         _save(
             new_consent(
                 customer,
@@ -540,25 +577,66 @@ def customer_create(
                 customer=customer,
                 data_key_id=customer.data_key_id,
                 to_stage=first_stage,
-                responsible=owner,
+                responsible=draft.owner,
                 moved_by=actor,
             ),
             actor,
         )
-    if attributes:
-        attribute_values_set(actor=actor, customer=customer, values=attributes, check=False)
+    if draft.attributes:
+        attribute_values_set(actor=actor, customer=customer, values=draft.attributes, check=False)
     if audit:
         record_event(
             action=events.CUSTOMER_CREATED,
             actor=actor,
             obj=customer,
             data={
-                "documents": len(cleaned_documents),
-                "contacts": len(cleaned_contacts),
-                "consents": len(consents),
+                "documents": len(draft.documents),
+                "contacts": len(draft.contacts),
+                "consents": len(draft.consents),
             },
         )
     return customer
+
+
+@_refuse_raced_duplicates
+@transaction.atomic
+def customer_create(
+    *,
+    actor: User,
+    kind: str,
+    name: str,
+    business_type: BusinessType,
+    owner: User | None = None,
+    tier: Tier | None = None,
+    documents: list[DocumentInput] = (),
+    contacts: list[ContactInput] = (),
+    consents: list[ConsentInput] = (),
+    attributes: dict[str, object] | None = None,
+    status: str = Customer.Status.PROSPECT,
+    audit: bool = True,
+    **card_fields,
+) -> Customer:
+    """Create a customer card with its identity documents, contacts and consents.
+
+    Refuses a duplicate phone, ID number or social credit code (``DuplicateCustomer``).
+    A minor needs a guardian among the contacts and a guardian's consent. ``audit=False``
+    is for bulk callers (the importer) that record one event for the lot.
+    """
+    draft = _customer_create_validate(
+        actor=actor,
+        kind=kind,
+        name=name,
+        business_type=business_type,
+        owner=owner,
+        tier=tier,
+        documents=documents,
+        contacts=contacts,
+        consents=consents,
+        attributes=attributes,
+        status=status,
+        card_fields=card_fields,
+    )
+    return _customer_create_write(draft, actor=actor, audit=audit)
 
 
 # --- change -------------------------------------------------------------------------------
@@ -599,6 +677,8 @@ def customer_update(
         )
     customer.version += 1
     customer.full_clean(exclude=["data_key_id"], validate_constraints=False)
+    if {"name", "kind"} & set(changed):
+        search.organisation_name_set(customer)
     _save(customer, actor, reason)
     search.customer_digests_write(customer)
     record_event(
@@ -784,15 +864,6 @@ def customer_access_revoke(
 
 
 # --- custom attributes --------------------------------------------------------------------
-
-
-def attributes_for(customer: Customer):
-    from django.db.models import Q
-
-    return CustomAttribute.objects.filter(
-        Q(business_type__isnull=True) | Q(business_type_id=customer.business_type_id),
-        Q(customer_kind="") | Q(customer_kind=customer.kind),
-    )
 
 
 def _clean_attribute(attribute: CustomAttribute, raw) -> str:

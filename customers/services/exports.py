@@ -25,8 +25,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from itertools import islice
 
-from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Exists, OuterRef, Prefetch, QuerySet
+from django.core.exceptions import ValidationError
+from django.db.models import Prefetch, QuerySet
 from django.utils import timezone
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
@@ -36,13 +36,13 @@ from audit.services import record_event
 from crm import exports as export_framework
 from crm import personal_data
 from crm.exports.jobs import export_job_create, sync_max_rows
-from crm.exports.writers import CONTENT_TYPES, FORMATS, ExportResult, neutralise
+from crm.exports.writers import CONTENT_TYPES, FORMATS, ExportResult
 from crm.models import ExportJob, User
+from crm.permissions import require_perm
 from customers import events
 from customers import permissions as perms
-from customers.filters import CustomerFilter
-from customers.models import Consent, Customer, IdentityDocument
-from customers.selectors import customer_list
+from customers.models import Customer, IdentityDocument
+from customers.selectors import customer_export_list
 
 EXPORT_TARGET = "customers"
 INTERNAL = "internal"
@@ -121,28 +121,6 @@ def _row(customer: Customer, *, clear: bool, sensitive_clear: bool) -> list[str]
     return [row[key] for key in COLUMN_KEYS]
 
 
-def export_queryset(*, actor: User, filter_params, purpose: str) -> tuple[QuerySet, QuerySet]:
-    """(customers to export, customers the filters matched), both scoped to ``actor``."""
-    filterset = CustomerFilter(filter_params, queryset=customer_list(user=actor))
-    if not filterset.is_valid():
-        raise ValidationError(
-            {name: [str(e) for e in errors] for name, errors in filterset.errors.items()}
-        )
-    matched = filterset.qs
-    chosen = matched
-    if purpose == THIRD_PARTY:
-        chosen = matched.filter(
-            Exists(
-                Consent.objects.filter(
-                    customer=OuterRef("pk"),
-                    purpose=Consent.Purpose.THIRD_PARTY,
-                    withdrawn_at__isnull=True,
-                )
-            )
-        )
-    return chosen, matched
-
-
 def _batched(iterable, size: int):
     iterator = iter(iterable)
     while chunk := list(islice(iterator, size)):
@@ -170,11 +148,6 @@ def _rows(
             yield _row(by_pk[pk], clear=clear, sensitive_clear=clear and sensitive_clear)
 
 
-def _safe(value: str) -> str:
-    """Keep a spreadsheet from running a cell as a formula (``crm.exports.neutralise``)."""
-    return neutralise(value)
-
-
 def customer_export(
     *,
     actor: User,
@@ -197,8 +170,7 @@ def customer_export(
     permission) and ``ValidationError`` for an unknown format or purpose, invalid filters
     or a missing reason.
     """
-    if not actor.has_perm(perms.EXPORT):
-        raise PermissionDenied(_("You are not allowed to export customers."))
+    require_perm(actor, perms.EXPORT, _("You are not allowed to export customers."))
     if clear and not perms.can_export_clear(actor):
         raise perms.refuse_export_clear(actor)
     reason = (reason or "").strip()
@@ -216,7 +188,9 @@ def customer_export(
         for key, value in _items(filter_params)
         if key not in NON_FILTER_KEYS and value not in ("", None)
     }
-    chosen, matched = export_queryset(actor=actor, filter_params=params, purpose=purpose)
+    chosen, matched = customer_export_list(
+        user=actor, filter_params=params, with_third_party_consent=purpose == THIRD_PARTY
+    )
     count = chosen.count()
     if background and count > sync_max_rows():
         return export_job_create(

@@ -1,9 +1,10 @@
-"""Import jobs of the customers app (DESIGN §7 "Import/export"): create, run, read, clean up.
+"""Import jobs of the customers app (DESIGN §7 "Import/export"): create, run, clean up.
 
 The job row is ``customers.ImportJob``; reading the file, checking and writing the rows is
 ``crm.imports`` with the target registered by the app that owns it (customers and contacts
 here, ``customers.services.imports``). An upload is stored encrypted and read back as a
-stream; the encrypted file is deleted when the job ends.
+stream; the encrypted file is deleted when the job ends. The reads (job lists, progress,
+errors) are ``customers.selectors``.
 """
 
 from __future__ import annotations
@@ -12,22 +13,42 @@ import datetime
 from pathlib import Path
 
 from django.conf import settings
-from django.core.exceptions import PermissionDenied
 from django.db import transaction
-from django.db.models import QuerySet
-from django.http import Http404
 from django.utils.translation import gettext as _
 
 from crm.encrypted_files import delete_encrypted, stale_encrypted
-from crm.ids import is_object_id
 from crm.imports import jobs
-from crm.imports.errors import error_rows
 from crm.models import User
+from crm.permissions import require_perm
+from crm.queueing import enqueue_on_commit
 from customers import permissions as perms
 from customers.models import ImportJob
 
+# The reads moved to ``customers.selectors``; importable from here for the adapters that
+# still read them here (customers/api/imports.py).
+from customers.selectors import (
+    import_error_rows,
+    import_job_get,
+    import_job_list,
+    import_job_progress,
+)
+
 RUNNING = jobs.RUNNING
 FINISHED = jobs.FINISHED
+# The Celery task that runs a job (``customers.tasks``), queued by name: the tasks import
+# the services, never the other way round.
+IMPORT_JOB_RUN_TASK = "customers.import_job_run"
+
+__all__ = [
+    "IMPORT_JOB_RUN_TASK",
+    "import_error_rows",
+    "import_job_create",
+    "import_job_get",
+    "import_job_list",
+    "import_job_progress",
+    "import_job_run",
+    "import_jobs_clean_up",
+]
 
 
 @transaction.atomic
@@ -46,10 +67,7 @@ def import_job_create(
     ``ValidationError`` by field for a bad target, mode or file (too large included:
     ``CRM_UPLOAD_MAX_BYTES``).
     """
-    from customers.tasks import import_job_run_task
-
-    if not actor.has_perm(perms.IMPORT):
-        raise PermissionDenied(_("You are not allowed to import customers."))
+    require_perm(actor, perms.IMPORT, _("You are not allowed to import customers."))
     _target, name, stored = jobs.accept_upload(actor=actor, upload=upload, target=target, mode=mode)
     try:
         job = ImportJob(
@@ -65,8 +83,7 @@ def import_job_create(
     except BaseException:
         delete_encrypted(stored)
         raise
-    job_id = job.pk
-    transaction.on_commit(lambda: import_job_run_task.delay(job_id))
+    enqueue_on_commit(IMPORT_JOB_RUN_TASK, job.pk)
     return job
 
 
@@ -97,33 +114,3 @@ def import_jobs_clean_up(*, stale_after: datetime.timedelta = datetime.timedelta
     for name in stale_encrypted(older_than_seconds=seconds, directory=spool):
         deleted += delete_encrypted(name, directory=spool)
     return {"jobs_closed": closed, "files_deleted": deleted}
-
-
-# --- reads for the pages and the API ------------------------------------------------------
-
-
-def import_job_list(*, user) -> QuerySet:
-    """The jobs a user may see: their own, or every job with ``view_all_customers``."""
-    found = ImportJob.objects.select_related("created_by")
-    if not user.is_authenticated or not user.has_perm("customers.view_importjob"):
-        return found.none()
-    if user.has_perm(perms.VIEW_ALL):
-        return found
-    return found.filter(created_by=user)
-
-
-def import_job_get(*, user, job_id) -> ImportJob:
-    """One job the user may see, else 404 (missing and forbidden alike)."""
-    job = import_job_list(user=user).filter(pk=job_id).first() if is_object_id(job_id) else None
-    if job is None:
-        raise Http404("No such import.")
-    return job
-
-
-def import_job_progress(job: ImportJob) -> int:
-    return jobs.progress_percent(job)
-
-
-def import_error_rows(errors: list[dict]) -> list[dict]:
-    """The stored errors as ``{"line", "column", "message"}`` in the active language."""
-    return error_rows(errors)

@@ -30,9 +30,7 @@ queue instead of deadlocking; the second finds a merged card and is refused.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, models, transaction
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
@@ -42,64 +40,18 @@ from audit.services import record_event
 from crm import search_index
 from crm.fields import EncryptedMixin, open_all
 from crm.models import User
+from crm.permissions import require_perm
 from customers import events, merge_policies, search
 from customers import permissions as perms
-from customers.merge_policies import (
-    COMBINE,
-    KEEP_SURVIVORS,
-    MOVE,
-    REFUSE_IF_CONFLICT,
-    MergePolicy,
-)
+from customers.merge_policies import COMBINE, KEEP_SURVIVORS, MOVE, REFUSE_IF_CONFLICT
 from customers.models import Customer
-from customers.services.cards import _save
-
-
-@dataclass(frozen=True)
-class _Link:
-    """A foreign key to ``Customer`` on some model (a through table's included)."""
-
-    model: type[models.Model]
-    field: models.ForeignKey
-
-    @property
-    def label(self) -> str:
-        return self.model._meta.label_lower
-
-    @property
-    def policy(self) -> MergePolicy:
-        return merge_policies.policy_for(self.model)
-
-    def rows(self, customer: Customer) -> models.QuerySet:
-        return self.model._default_manager.filter(**{self.field.name: customer}).order_by("pk")
-
-
-def _links() -> list[_Link]:
-    """Every foreign key to ``Customer`` except history tables and the card's own
-    ``merged_into`` (hidden relations and many-to-many through tables included)."""
-    links = {}
-    for relation in Customer._meta.get_fields(include_hidden=True):
-        if not (relation.auto_created and not relation.concrete) or relation.many_to_many:
-            continue
-        model = relation.related_model
-        if model is Customer or getattr(model, "instance_type", None) is not None:
-            continue
-        links[(model._meta.label_lower, relation.field.name)] = _Link(model, relation.field)
-    return [links[key] for key in sorted(links)]
-
-
-def child_counts(customer: Customer) -> dict[str, int]:
-    """Rows pointing at ``customer``, per model (used by the merge and its tests)."""
-    counts: dict[str, int] = {}
-    for link in _links():
-        counts[link.label] = counts.get(link.label, 0) + link.rows(customer).count()
-    return counts
-
+from customers.selectors import CustomerLink, customer_links
+from customers.services.cards import _save, customer_access_revoke
 
 # --- conflicts ----------------------------------------------------------------------------
 
 
-def _unique_rules(link: _Link) -> list[tuple[tuple[str, ...], models.Q | None]]:
+def _unique_rules(link: CustomerLink) -> list[tuple[tuple[str, ...], models.Q | None]]:
     """(other fields, condition) of each rule that allows a row once per customer."""
     meta = link.model._meta
     name = link.field.name
@@ -123,7 +75,9 @@ def _unique_rules(link: _Link) -> list[tuple[tuple[str, ...], models.Q | None]]:
     return rules
 
 
-def _conflicts(link: _Link, survivor: Customer, duplicate: Customer) -> dict[int, models.Model]:
+def _conflicts(
+    link: CustomerLink, survivor: Customer, duplicate: Customer
+) -> dict[int, models.Model]:
     """The duplicate's rows that the survivor already holds: duplicate row id -> its
     counterpart on the survivor."""
     found: dict[int, models.Model] = {}
@@ -179,7 +133,7 @@ def _rekey(row, duplicate: Customer, survivor: Customer) -> None:
             setattr(row, column, survivor.data_key_id)
 
 
-def _move(link: _Link, row, survivor: Customer, duplicate: Customer, actor, note) -> None:
+def _move(link: CustomerLink, row, survivor: Customer, duplicate: Customer, actor, note) -> None:
     _rekey(row, duplicate, survivor)
     setattr(row, link.field.name, survivor)
     try:
@@ -221,8 +175,7 @@ def customer_merge(
     Raises ``ValidationError`` listing the conflicting records (model names and counts)
     when a policy refuses, before anything is written.
     """
-    if not actor.has_perm(perms.MERGE):
-        raise PermissionDenied(_("You are not allowed to merge customers."))
+    require_perm(actor, perms.MERGE, _("You are not allowed to merge customers."))
     if str(survivor_id) == str(duplicate_id):
         raise ValidationError({"duplicate": [_("Choose two different cards.")]})
     perms.access_customer(actor, survivor_id, action="change")
@@ -240,7 +193,7 @@ def customer_merge(
 
     plan = []
     refused: dict[type[models.Model], int] = {}
-    for link in _links():
+    for link in customer_links():
         conflicts = _conflicts(link, survivor, duplicate)
         if conflicts and link.policy.action in (MOVE, REFUSE_IF_CONFLICT):
             refused[link.model] = refused.get(link.model, 0) + len(conflicts)
@@ -329,7 +282,6 @@ def _combine_grants(*, survivor_row, duplicate_row, actor, reason) -> bool:
     """The survivor's grant (and its terms) stands; the duplicate's copy is redundant and
     is revoked, audited, with the terms it had (its history row keeps them too)."""
     from customers.models import CustomerUserObjectPermission
-    from customers.services.cards import customer_access_revoke
 
     duplicate = duplicate_row.content_object
     if isinstance(duplicate_row, CustomerUserObjectPermission):

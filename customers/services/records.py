@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from audit.services import record_event
 from crm import search_index
 from crm.models import User
+from crm.permissions import require_perm
 from customers import events, search
 from customers import permissions as perms
 from customers.models import (
@@ -40,12 +41,6 @@ from customers.services.cards import (
     new_document,
 )
 
-
-def _require(actor: User, perm: str) -> None:
-    if not actor.has_perm(perm):
-        raise PermissionDenied(_("You are not allowed to do this."))
-
-
 # --- contacts -----------------------------------------------------------------------------
 
 
@@ -67,7 +62,7 @@ def contact_save(
 
     ``audit=False`` is for bulk callers (the importer) that record one event for the lot.
     """
-    _require(actor, "customers.change_contact" if contact else "customers.add_contact")
+    require_perm(actor, "customers.change_contact" if contact else "customers.add_contact")
     perms.access_customer(actor, customer.pk, action="change")
     if not (name or "").strip():
         raise ValidationError({"name": [_("This field is required.")]})
@@ -117,7 +112,7 @@ def identity_document_add(
     expires_on: datetime.date | None = None,
 ) -> IdentityDocument:
     """Record a validated identity document; refuses one held by another customer."""
-    _require(actor, "customers.add_identitydocument")
+    require_perm(actor, "customers.add_identitydocument")
     perms.access_customer(actor, customer.pk, action="change")
     if doc_type not in IdentityDocument.Type.values:
         raise ValidationError({"doc_type": [_("Choose a document type.")]})
@@ -151,7 +146,7 @@ def identity_document_verify(
     *, actor: User, document: IdentityDocument, method: str, expires_on=None
 ) -> IdentityDocument:
     """Stamp a document as verified today by ``actor``."""
-    _require(actor, "customers.change_identitydocument")
+    require_perm(actor, "customers.change_identitydocument")
     perms.access_customer(actor, document.customer_id, action="change")
     if method not in IdentityDocument.Method.values:
         raise ValidationError({"verification_method": [_("Choose how it was verified.")]})
@@ -185,7 +180,7 @@ def consent_record(
     guardian: Contact | None = None,
 ) -> Consent:
     """Record a consent. A minor's consent must come from a guardian on the card."""
-    _require(actor, "customers.add_consent")
+    require_perm(actor, "customers.add_consent")
     perms.access_customer(actor, customer.pk, action="view")
     if not (perms.can_change(actor, customer) or actor.has_perm(perms.VIEW_ALL)):
         raise PermissionDenied(_("You may not record consents for this customer."))
@@ -226,7 +221,7 @@ def consent_withdraw(*, actor: User | None, consent: Consent, reason: str = "") 
     ``actor`` None is the customer themself (the unsubscribe link).
     """
     if actor is not None:
-        _require(actor, "customers.change_consent")
+        require_perm(actor, "customers.change_consent")
         perms.access_customer(actor, consent.customer_id, action="view")
     consent = Consent.objects.select_for_update().get(pk=consent.pk)
     if consent.withdrawn_at is not None:
@@ -267,7 +262,7 @@ def interaction_log(
     next_follow_up: datetime.date | None = None,
 ) -> Interaction:
     """Log a call, visit, meeting… Service staff log on customers granted to them."""
-    _require(actor, "customers.add_interaction")
+    require_perm(actor, "customers.add_interaction")
     perms.access_customer(actor, customer.pk, action="view")
     errors = {}
     if kind not in Interaction.Kind.values:
@@ -308,7 +303,7 @@ def interaction_log(
 
 @transaction.atomic
 def follow_up_done(*, actor: User, interaction: Interaction) -> Interaction:
-    _require(actor, "customers.change_interaction")
+    require_perm(actor, "customers.change_interaction")
     perms.access_customer(actor, interaction.customer_id, action="view")
     interaction.follow_up_done = True
     _save(interaction, actor, update_fields=["follow_up_done", "updated_at"])
@@ -328,7 +323,7 @@ def stage_move(
     note: str = "",
 ) -> StageMove:
     """Move the customer to a stage with a named responsible user; the move is recorded."""
-    _require(actor, "customers.add_stagemove")
+    require_perm(actor, "customers.add_stagemove")
     perms.access_customer(actor, customer_id, action="change")
     customer = Customer.objects.select_for_update().get(pk=customer_id)
     if not responsible.is_active:
@@ -367,7 +362,7 @@ def visit_plan_add(
     *, actor: User, customer: Customer, next_visit_on: datetime.date | None = None
 ) -> VisitPlanEntry:
     """Put a prospect on the rep's own visit plan."""
-    _require(actor, "customers.add_visitplanentry")
+    require_perm(actor, "customers.add_visitplanentry")
     perms.access_customer(actor, customer.pk, action="view")
     if customer.status != Customer.Status.PROSPECT:
         raise ValidationError({"customer": [_("Only prospects go on a visit plan.")]})

@@ -18,7 +18,7 @@ from audit.models import AuditEvent
 from crm import roles
 from crm.fields import change_reason_of
 from crm.tests.factories import TeamFactory, UserFactory
-from customers import events, services
+from customers import events, selectors, services
 from customers.models import Campaign, CampaignSend, Customer, Tier
 from customers.services import campaigns
 from customers.tests.factories import make_customer, manager_of, rep
@@ -148,10 +148,10 @@ def test_audience_never_includes_customers_the_creator_cannot_see(
     )
 
     everyone = new_campaign(manager)
-    assert list(campaigns.campaign_audience(campaign=everyone, user=manager)) == [mine]
+    assert list(selectors.campaign_audience(campaign=everyone, user=manager)) == [mine]
     # Naming the other team's rep in the filters does not reach their customers either.
     by_owner = new_campaign(manager, audience_filter={"owner": south_rep.pk})
-    assert campaigns.campaign_preview(campaign=by_owner, user=manager)["audience"] == 0
+    assert selectors.campaign_preview(campaign=by_owner, user=manager)["audience"] == 0
 
     send_now(manager, everyone, django_capture_on_commit_callbacks)
     send_now(manager, by_owner, django_capture_on_commit_callbacks)
@@ -170,7 +170,7 @@ def test_preview_counts_in_one_query(north, django_assert_num_queries):
     withdraw_marketing(withdrawn)
     campaign = new_campaign(manager)
     with django_assert_num_queries(1):
-        preview = campaigns.campaign_preview(campaign=campaign, user=manager)
+        preview = selectors.campaign_preview(campaign=campaign, user=manager)
     assert preview == {"audience": 4, "reachable": 1, "no_consent": 2, "no_email": 1}
 
 
@@ -719,7 +719,7 @@ def test_api_send_log_shows_only_customers_the_reader_may_see(
 
     # The general manager sees both; counted for the North manager, only North's customer.
     assert as_user(general).get(f"/api/v1/campaigns/{campaign.pk}/sends/").json()["count"] == 2
-    results_for_manager = campaigns.campaign_results(campaign=campaign, user=manager)
+    results_for_manager = selectors.campaign_results(campaign=campaign, user=manager)
     assert results_for_manager["total"] == 1 and results_for_manager["sent"] == 1
 
 

@@ -21,13 +21,9 @@ from crm.search_index import ids_matching
 from crm.tests.factories import TeamFactory, UserFactory
 from customers import events, search
 from customers.models import Contact, Customer, IdentityDocument, ImportJob
+from customers.selectors import import_error_rows, import_job_progress
 from customers.services import imports
-from customers.services.import_jobs import (
-    import_error_rows,
-    import_job_create,
-    import_job_progress,
-    import_job_run,
-)
+from customers.services.import_jobs import import_job_create, import_job_run
 from customers.synthetic import mobile, resident_id, social_credit_code
 from customers.tests.factories import make_customer, manager_of, rep
 

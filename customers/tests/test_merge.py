@@ -11,7 +11,7 @@ from crm import encryption, roles
 from crm.tests.factories import TeamFactory, UserFactory
 from customers import events, services
 from customers.models import Contact, Customer, Interaction, StageMove
-from customers.services.merge import child_counts
+from customers.selectors import child_counts
 from customers.tests.factories import make_customer, manager_of, rep
 
 pytestmark = pytest.mark.django_db

@@ -12,7 +12,7 @@ from crm import roles
 from crm.exceptions import ConflictError
 from crm.models import SearchDigest
 from crm.tests.factories import TeamFactory, UserFactory
-from customers import events, services
+from customers import events, selectors, services
 from customers.models import (
     Consent,
     Customer,
@@ -170,11 +170,11 @@ def test_reverify_stamps_who_and_when():
     Customer.objects.filter(pk=customer.pk).update(
         reverification_due=timezone.localdate() - datetime.timedelta(days=1)
     )
-    assert list(services.reverification_overdue()) == [customer]
+    assert list(selectors.reverification_overdue()) == [customer]
     done = services.customer_reverify(actor=owner, customer_id=customer.pk)
     assert done.reverified_by == owner and done.reverified_at is not None
     assert done.reverification_due == timezone.localdate() + datetime.timedelta(days=365)
-    assert not services.reverification_overdue().exists()
+    assert not selectors.reverification_overdue().exists()
 
 
 def test_overdue_owners_get_a_digest_without_personal_data(mailoutbox):
@@ -407,11 +407,11 @@ def test_timeline_names_related_records_and_does_not_repeat_stage_moves():
 def test_an_expiring_identity_document_makes_the_card_due():
     owner = rep()
     customer = make_customer(owner)
-    assert not services.reverification_overdue().exists()
+    assert not selectors.reverification_overdue().exists()
     IdentityDocument.objects.filter(customer=customer).update(
         reverify_due=timezone.localdate() - datetime.timedelta(days=1)
     )
-    assert list(services.reverification_overdue()) == [customer]
+    assert list(selectors.reverification_overdue()) == [customer]
     from customers.selectors import reverification_due_for
 
     assert list(reverification_due_for(owner)) == [customer]

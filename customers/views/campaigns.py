@@ -15,6 +15,8 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
+from customers import permissions as perms
+from customers import selectors
 from customers.filters import CustomerFilter
 from customers.models import Campaign, CampaignSend, Customer
 from customers.services import campaigns as services
@@ -45,7 +47,7 @@ def _style(form: forms.Form) -> None:
 def _audience_filterset(data=None) -> CustomerFilter:
     """The customer-list filters usable for an audience, as a form prefixed ``audience-``."""
     filterset = CustomerFilter(data=data, queryset=Customer.objects.none(), prefix=AUDIENCE_PREFIX)
-    allowed = set(services.audience_filter_names())
+    allowed = set(selectors.audience_filter_names())
     for name in list(filterset.form.fields):
         if name not in allowed:
             del filterset.form.fields[name]
@@ -91,20 +93,20 @@ def audience_description(campaign: Campaign) -> list[tuple[str, str]]:
 
 
 @login_required
-@permission_required(services.VIEW, raise_exception=True)
+@permission_required(perms.CAMPAIGN_VIEW, raise_exception=True)
 def campaign_list_view(request):
-    page = Paginator(services.campaign_list(user=request.user), LIST_PAGE_SIZE).get_page(
+    page = Paginator(selectors.campaign_list(user=request.user), LIST_PAGE_SIZE).get_page(
         request.GET.get("page")
     )
     return render(
         request,
         "customers/campaigns/list.html",
-        {"page": page, "can_create": request.user.has_perm(services.ADD)},
+        {"page": page, "can_create": request.user.has_perm(perms.CAMPAIGN_ADD)},
     )
 
 
 @login_required
-@permission_required(services.ADD, raise_exception=True)
+@permission_required(perms.CAMPAIGN_ADD, raise_exception=True)
 def campaign_create_view(request):
     if request.method == "POST":
         form = CampaignForm(request.POST)
@@ -132,38 +134,38 @@ def campaign_create_view(request):
 
 
 @login_required
-@permission_required(services.VIEW, raise_exception=True)
+@permission_required(perms.CAMPAIGN_VIEW, raise_exception=True)
 def campaign_detail_view(request, pk: int):
-    campaign = services.access_campaign(request.user, pk)
+    campaign = perms.access_campaign(request.user, pk)
     user = request.user
     is_draft = campaign.status == Campaign.Status.DRAFT
-    can_see_sends = user.has_perm(services.VIEW_SENDS)
+    can_see_sends = user.has_perm(perms.CAMPAIGN_SENDS_VIEW)
     context = {
         "campaign": campaign,
         "audience": audience_description(campaign),
-        "preview": services.campaign_preview(campaign=campaign, user=user) if is_draft else None,
-        "can_send": is_draft and user.has_perm(services.CHANGE),
+        "preview": selectors.campaign_preview(campaign=campaign, user=user) if is_draft else None,
+        "can_send": is_draft and user.has_perm(perms.CAMPAIGN_CHANGE),
         "can_see_sends": can_see_sends,
         "results": None,
         "page": None,
     }
     if can_see_sends and not is_draft:
-        results = services.campaign_results(campaign=campaign, user=user)
+        results = selectors.campaign_results(campaign=campaign, user=user)
         context["results"] = [
             (label, results.get(value, 0)) for value, label in CampaignSend.Result.choices
         ]
         context["results_total"] = results.get("total", 0)
         context["page"] = Paginator(
-            services.campaign_send_list(campaign=campaign, user=user), SENDS_PAGE_SIZE
+            selectors.campaign_send_list(campaign=campaign, user=user), SENDS_PAGE_SIZE
         ).get_page(request.GET.get("page"))
     return render(request, "customers/campaigns/detail.html", context)
 
 
 @login_required
-@permission_required(services.CHANGE, raise_exception=True)
+@permission_required(perms.CAMPAIGN_CHANGE, raise_exception=True)
 @require_POST
 def campaign_send_view(request, pk: int):
-    campaign = services.access_campaign(request.user, pk)
+    campaign = perms.access_campaign(request.user, pk)
     try:
         services.campaign_queue(actor=request.user, campaign=campaign)
     except ValidationError as exc:

@@ -28,15 +28,14 @@ from customers import permissions as perms
 from customers.filters import filter_data
 from customers.models import ImportJob
 from customers.responses import export_response
-from customers.services import exports
-from customers.services.import_jobs import (
-    FINISHED,
+from customers.selectors import (
     import_error_rows,
-    import_job_create,
     import_job_get,
     import_job_list,
     import_job_progress,
 )
+from customers.services import exports
+from customers.services.import_jobs import FINISHED, import_job_create
 from customers.services.imports import CONTACT_COLUMNS, CUSTOMER_COLUMNS
 
 VIEW_JOBS = "customers.view_importjob"

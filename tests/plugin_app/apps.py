@@ -3,15 +3,18 @@ from django.apps import AppConfig
 
 class PluginAppConfig(AppConfig):
     """A stand-in for an app built on customers (credit, complaints…), installed only in
-    tests/settings.py: it plugs into the customer card without any change to customers/."""
+    tests/settings.py: it plugs into the customer card, API, merge and import without any
+    change to customers/."""
 
     name = "tests.plugin_app"
     label = "plugin_app"
 
     def ready(self):
-        from crm import roles
-        from customers import card_sections, card_tabs, timeline
+        from audit import events as audit_events
+        from crm import imports, roles
+        from customers import card_sections, card_tabs, merge_policies, timeline
         from tests.plugin_app import registrations as plugin
+        from tests.plugin_app.models import Ticket
 
         card_tabs.register(
             card_tabs.CardTab(
@@ -38,16 +41,20 @@ class PluginAppConfig(AppConfig):
                 key="tickets", build=plugin.tickets_section, permission=plugin.VIEW
             )
         )
-        roles.extend(roles.SALES_REP, [plugin.VIEW])
-        roles.extend(roles.SALES_MANAGER, [plugin.VIEW, plugin.VIEW_CONFIDENTIAL])
+        roles.extend(roles.SALES_REP, [plugin.VIEW, plugin.ADD])
+        roles.extend(roles.SALES_MANAGER, [plugin.VIEW, plugin.VIEW_CONFIDENTIAL, plugin.ADD])
         roles.declare_unused(
-            ["plugin_app.add_*", "plugin_app.change_*", "plugin_app.delete_*"],
-            reason="tickets are written by the test's fixtures only",
+            ["plugin_app.change_*", "plugin_app.delete_*", "plugin_app.add_historicalticket"],
+            reason="tickets are written by the import and the test's fixtures only",
         )
         roles.declare_unused(
             ["plugin_app.view_historicalticket"], reason="read on the timeline, never listed"
         )
 
-        # MERGE POLICY: register this app's policy for Ticket here
-        # (customers.merge_policies.register(Ticket, …)).
-        # IMPORT TARGET: register this app's import target (crm.imports) here.
+        # Same-titled tickets on both cards are combined; the others move to the survivor.
+        merge_policies.register(
+            Ticket, merge_policies.COMBINE, combine=plugin.combine_tickets, same_row=("title",)
+        )
+        # Tickets imported from a file, through the customers' import endpoint and pages.
+        audit_events.register(plugin.TICKETS_IMPORTED, "Tickets imported")
+        imports.register(plugin.tickets_import_target())

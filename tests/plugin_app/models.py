@@ -17,9 +17,8 @@ class Ticket(EncryptedRow, BusinessModel):
     # Subject access and purge reach it through its customer (crm.personal_data).
     personal_data_subject = "customer"
 
-    # MERGE POLICY: the merge colleagues may register a policy for this model from
-    # PluginAppConfig.ready() (customers.merge_policies); none is registered yet, so the
-    # merge's default applies (rows move to the surviving card).
+    # Its merge policy (combine same-titled tickets, move the others) and its import target
+    # ("tickets") are registered in PluginAppConfig.ready().
     customer = models.ForeignKey(
         "customers.Customer", on_delete=models.CASCADE, related_name="plugin_tickets"
     )
