@@ -230,6 +230,7 @@ def load_chunk(ref: Reference, people: dict, start: int, stop: int) -> dict:
                 business_type=ref.types[card["industry_index"] % len(ref.types)],
                 tier=ref.tiers[card["lead_index"] % len(ref.tiers)],
                 name=card["name"],
+                organisation_name=card["name"].strip(),  # as search.organisation_name_set
                 phone=card["phone"],
                 email=card["email"],
                 headquarters_address=card["headquarters_address"],
@@ -260,13 +261,15 @@ def load_chunk(ref: Reference, people: dict, start: int, stop: int) -> dict:
         extras.append((kind, card, owner))
 
     digests = DigestWriter()
+    kind_spec = search_index._kinds[search.CUSTOMER_NAME]
     with transaction.atomic(using=KEYS_ALIAS), transaction.atomic():
         bulk_create_with_history(customers, Customer, batch_size=BATCH)
         documents, contacts, consents, moves = [], [], [], []
         for customer, (kind, card, owner) in zip(customers, extras, strict=True):
             digests.add(customer, search.CUSTOMER_PHONE, customer.phone)
             digests.add(customer, search.CUSTOMER_EMAIL, customer.email)
-            digests.add(customer, search.CUSTOMER_NAME, customer.name)
+            # Name bigrams for individuals only (organisations are searched in clear).
+            digests.add(customer, search.CUSTOMER_NAME, kind_spec.value_of(customer))
             organisation = kind == "organisation"
             documents.append(
                 _child(

@@ -59,6 +59,9 @@ class DigestKind:
     ``normaliser`` is a ``crm.blind_index.NORMALISERS`` key; with ``bigrams`` the value
     gives one token per character bigram (name search) instead of one blind index.
     ``unique``: one live holder per digest, enforced by the keys database.
+    ``only``: (field, value) pairs of plain fields; a row that does not match them all
+    holds none of this kind (e.g. name bigrams for individuals only: an organisation's
+    name is searched in clear). Its value is then not even opened.
     """
 
     name: str
@@ -67,6 +70,14 @@ class DigestKind:
     normaliser: str
     unique: bool = False
     bigrams: bool = False
+    only: tuple[tuple[str, object], ...] = ()
+
+    def applies_to(self, obj) -> bool:
+        return all(getattr(obj, name) == value for name, value in self.only)
+
+    def value_of(self, obj):
+        """The indexed value of ``obj``; "" (no digests) when the kind does not apply."""
+        return getattr(obj, self.field) if self.applies_to(obj) else ""
 
     def digests(self, value, key: BlindIndexKey | None = None) -> list[str]:
         text = value if isinstance(value, str) else ""
@@ -174,7 +185,7 @@ def object_digests_write(obj, data_key_id=None) -> bool:
     """Write every registered digest of ``obj`` from its current values."""
     changed = False
     for spec in _models[_label(obj)].kinds:
-        changed |= digests_replace(obj, spec.name, getattr(obj, spec.field), data_key_id)
+        changed |= digests_replace(obj, spec.name, spec.value_of(obj), data_key_id)
     return changed
 
 
@@ -328,7 +339,7 @@ def _raw(field_name: str) -> Cast:
 
 def _write_for_reindex(obj, report: ReindexReport, progress) -> None:
     for spec in _models[_label(obj)].kinds:
-        value = getattr(obj, spec.field)
+        value = spec.value_of(obj)
         try:
             with transaction.atomic(using=KEYS_ALIAS):
                 digests_replace(obj, spec.name, value)
@@ -360,11 +371,16 @@ def reindex(
         total, seen, last_pk = live.count(), 0, None
         fields = sorted({spec.field for spec in indexed.kinds})
         raw = {f"raw_{name}": _raw(name) for name in fields}
+        conditions = sorted({name for spec in indexed.kinds for name, _value in spec.only})
         while True:
             page = live.order_by("pk")
             if last_pk is not None:
                 page = page.filter(pk__gt=last_pk)
-            batch = list(page.annotate(**raw).values_list("pk", "data_key_id", *raw)[:batch_size])
+            batch = list(
+                page.annotate(**raw).values_list("pk", "data_key_id", *raw, *conditions)[
+                    :batch_size
+                ]
+            )
             if not batch:
                 break
             last_pk = batch[-1][0]
@@ -387,9 +403,14 @@ def reindex(
             for pk, key_id, *values in batch:
                 if str(key_id) not in keys_alive:
                     continue
-                stored = dict(zip(fields, values, strict=True))
+                stored = dict(zip([*fields, *conditions], values, strict=True))
                 for spec in indexed.kinds:
                     versions = {v for kind, v in held.get(pk, ()) if kind == spec.name}
+                    if not all(stored[name] == value for name, value in spec.only):
+                        if versions:  # held where it no longer applies: delete them
+                            needed.append(pk)
+                            break
+                        continue
                     if everything or versions - {version} or (stored[spec.field] and not versions):
                         needed.append(pk)
                         break

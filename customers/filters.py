@@ -64,10 +64,13 @@ def filter_data(data) -> dict[str, str]:
 
 
 def search_customers(queryset, text: str):
-    """Exact phone, ID number or e-mail, else a name fragment (bigram tokens).
+    """Exact phone, ID number or e-mail, else a name fragment or a customer code.
 
     The digests are looked up in the keys database first (``customers.search``); the
-    customers are then fetched by id within ``queryset`` (which carries the scoping).
+    customers are then fetched by id within ``queryset`` (which carries the scoping). A
+    name fragment finds exactly the names that contain it: organisations by their clear
+    name, individuals (two characters at least) by bigram tokens confirmed on the opened
+    name (``search.customers_matching_name``).
     """
     text = (text or "").strip()
     if not text:
@@ -84,8 +87,7 @@ def search_customers(queryset, text: str):
         return queryset.filter(pk__in=search.customer_ids_matching(compact, search.DOCUMENT_NUMBER))
     if not bigrams(text):
         return queryset.none()
-    ids = search.customer_ids_matching(text, search.CUSTOMER_NAME)
-    return queryset.filter(Q(pk__in=ids) | Q(code__iexact=text))
+    return search.customers_matching_name(queryset, text)
 
 
 class CustomerFilter(django_filters.FilterSet):

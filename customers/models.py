@@ -144,6 +144,14 @@ class Customer(EncryptedRow, BusinessModel):
     )
     birth_date = EncryptedDateField(_("birth date"), subject_key_field=KEY, mask="date")
 
+    # An organisation's name is business data, not personal information (DESIGN §3): kept
+    # here in clear for exact substring search (a trigram index on PostgreSQL) and written
+    # by the services with ``name``; blank for individuals, whose name (a sole trader's
+    # too) is only stored encrypted.
+    organisation_name = models.CharField(
+        _("organisation name"), max_length=200, blank=True, default="", editable=False
+    )
+
     # Organisation card (DESIGN §6.1).
     headquarters_address = EncryptedCharField(
         _("headquarters address"), max_length=300, subject_key_field=KEY, mask="address"
@@ -215,6 +223,11 @@ class Customer(EncryptedRow, BusinessModel):
         indexes = [
             models.Index(fields=["owner", "status"], name="customer_owner_status_idx"),
             models.Index(fields=["team", "status"], name="customer_team_status_idx"),
+            # Short name fragments (``customers.search``); longer ones use the trigram
+            # index made by migration 0010 on PostgreSQL.
+            models.Index(
+                fields=["organisation_name"], include=["id"], name="customer_org_name_idx"
+            ),
         ]
         # Two concurrent creates of the same phone are refused by the unique search
         # digest in the keys database (``customers.search``), not by a constraint here.
