@@ -1,41 +1,92 @@
-"""Reads of the customers app that encode rules: visibility, lists, timeline, dashboard."""
+"""Reads of the customers app that encode rules: visibility, lists, timeline, dashboard,
+custom attributes, merge previews, campaign audiences and send logs, import jobs.
+
+Services call these; nothing here writes or imports a service.
+"""
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from dataclasses import field as dataclass_field
 from datetime import date, datetime, timedelta
 
+from django.core.exceptions import ValidationError
 from django.db import models
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from crm import masking, personal_data
 from crm.fields import change_reason_of, is_unavailable
+from crm.ids import is_object_id
+from crm.imports import jobs as import_jobs
+from crm.imports.errors import error_rows
 from crm.querysets import KeyPreloadingQuerySet
+from customers import merge_policies
 from customers import permissions as perms
 from customers import timeline as timeline_registry
+from customers.filters import CustomerFilter
 from customers.models import (
+    Campaign,
+    CampaignSend,
     Consent,
+    CustomAttribute,
     Customer,
     IdentityDocument,
+    ImportJob,
     Interaction,
     StageMove,
     VisitPlanEntry,
 )
 
+logger = logging.getLogger(__name__)
+
 LIST_RELATED = ("owner", "team", "business_type", "tier", "stage")
 
 
 def customer_list(*, user, queryset: QuerySet | None = None) -> QuerySet:
-    """Customers the user may see, ready for a list (no query per row)."""
+    """Customers the user may see, ready for a list (no query per row).
+
+    The owners the user answers for are read once and inlined (``owners_inline``): the
+    list's count and page then get row estimates, and plans, that fit the user. Keys are
+    unwrapped from the rows fetched (``preload_keys``).
+    """
     base = queryset if queryset is not None else Customer.objects.all()
     return (
-        perms.visible_customers(user, base.select_related(*LIST_RELATED))
+        perms.visible_customers(user, base.select_related(*LIST_RELATED), owners_inline=True)
         .exclude(status=Customer.Status.MERGED)
         .preload_keys()
     )
+
+
+def customer_export_list(
+    *, user, filter_params, with_third_party_consent: bool = False
+) -> tuple[QuerySet, QuerySet]:
+    """(customers to export, customers the filters matched), both scoped to ``user``.
+
+    ``with_third_party_consent`` keeps only customers holding a live consent to provision
+    to third parties. Raises ``ValidationError`` by filter for invalid filters.
+    """
+    filterset = CustomerFilter(filter_params, queryset=customer_list(user=user))
+    if not filterset.is_valid():
+        raise ValidationError(
+            {name: [str(e) for e in errors] for name, errors in filterset.errors.items()}
+        )
+    matched = filterset.qs
+    chosen = matched
+    if with_third_party_consent:
+        chosen = matched.filter(
+            Exists(
+                Consent.objects.filter(
+                    customer=OuterRef("pk"),
+                    purpose=Consent.Purpose.THIRD_PARTY,
+                    withdrawn_at__isnull=True,
+                )
+            )
+        )
+    return chosen, matched
 
 
 def masked(instance, field_name: str) -> str:
@@ -70,10 +121,16 @@ def customer_card(customer: Customer) -> Customer:
     )
 
 
+def attributes_for(customer: Customer) -> QuerySet:
+    """The custom attributes that apply to the card (its business type and kind)."""
+    return CustomAttribute.objects.filter(
+        Q(business_type__isnull=True) | Q(business_type_id=customer.business_type_id),
+        Q(customer_kind="") | Q(customer_kind=customer.kind),
+    )
+
+
 def attribute_rows(customer: Customer) -> list[dict]:
     """The custom attributes that apply to the card, with masked personal values."""
-    from customers.services.cards import attributes_for
-
     values = {v.attribute_id: v for v in customer.attribute_values.all()}
     rows = []
     for attribute in attributes_for(customer):
@@ -357,3 +414,187 @@ def customer_grant_list(*, customer: Customer) -> QuerySet:
         .select_related("user", "granted_by")
         .order_by("-granted_at", "-pk")
     )
+
+
+# --- merge --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CustomerLink:
+    """A foreign key to ``Customer`` on some model (a through table's included)."""
+
+    model: type[models.Model]
+    field: models.ForeignKey
+
+    @property
+    def label(self) -> str:
+        return self.model._meta.label_lower
+
+    @property
+    def policy(self) -> merge_policies.MergePolicy:
+        return merge_policies.policy_for(self.model)
+
+    def rows(self, customer: Customer) -> QuerySet:
+        return self.model._default_manager.filter(**{self.field.name: customer}).order_by("pk")
+
+
+def customer_links() -> list[CustomerLink]:
+    """Every foreign key to ``Customer`` except history tables and the card's own
+    ``merged_into`` (hidden relations and many-to-many through tables included), walked
+    from Django's model metadata: the rows of apps built later are found too."""
+    links = {}
+    for relation in Customer._meta.get_fields(include_hidden=True):
+        if not (relation.auto_created and not relation.concrete) or relation.many_to_many:
+            continue
+        model = relation.related_model
+        if model is Customer or getattr(model, "instance_type", None) is not None:
+            continue
+        links[(model._meta.label_lower, relation.field.name)] = CustomerLink(model, relation.field)
+    return [links[key] for key in sorted(links)]
+
+
+def child_counts(customer: Customer) -> dict[str, int]:
+    """Rows pointing at ``customer``, per model (what a merge would move)."""
+    counts: dict[str, int] = {}
+    for link in customer_links():
+        counts[link.label] = counts.get(link.label, 0) + link.rows(customer).count()
+    return counts
+
+
+# --- campaigns ----------------------------------------------------------------------------
+
+# Filters of the customer list that cannot define an audience: free-text search would
+# keep names, phone numbers or ID numbers in clear in the campaign row (DESIGN §3), and
+# ordering does not select anyone.
+AUDIENCE_EXCLUDED_FILTERS = frozenset({"q", "ordering"})
+_NOT_REACHED = (Customer.Status.MERGED, Customer.Status.CLOSED)
+
+
+def audience_filter_names() -> list[str]:
+    """The customer-list filters a campaign audience may use, in the list's order."""
+    return [name for name in CustomerFilter.base_filters if name not in AUDIENCE_EXCLUDED_FILTERS]
+
+
+def campaign_audience(*, campaign: Campaign, user) -> QuerySet:
+    """The customers ``user`` may see that match the campaign's filters (not merged/closed).
+
+    A stored filter that no longer validates (say, a team that was deleted) selects
+    nobody rather than silently widening the audience.
+    """
+    base = perms.visible_customers(user, Customer.objects.exclude(status__in=_NOT_REACHED))
+    filterset = CustomerFilter(data=campaign.audience_filter or {}, queryset=base)
+    if not filterset.is_valid():
+        logger.warning("campaign %s: stored audience filter no longer valid", campaign.pk)
+        return base.none()
+    return filterset.qs
+
+
+def live_marketing_consent() -> Exists:
+    """On a customer queryset: the customer holds a live marketing consent."""
+    return Exists(
+        Consent.objects.filter(
+            customer=OuterRef("pk"),
+            purpose=Consent.Purpose.MARKETING,
+            withdrawn_at__isnull=True,
+        )
+    )
+
+
+def campaign_sending_audience(*, campaign: Campaign, viewer=None) -> QuerySet:
+    """The audience the campaign sends to (its creator's view), narrowed to what
+    ``viewer`` may see when someone else looks at it."""
+    audience = campaign_audience(campaign=campaign, user=campaign.created_by)
+    if viewer is not None and viewer.pk != campaign.created_by_id:
+        audience = perms.visible_customers(viewer, audience)
+    return audience
+
+
+def campaign_preview(*, campaign: Campaign, user) -> dict[str, int]:
+    """What sending now would do, counted in one SQL query.
+
+    ``reachable``: live marketing consent and an e-mail address; ``no_consent`` and
+    ``no_email`` are the customers that would be skipped for each reason (a customer
+    without consent counts there whatever their e-mail).
+    """
+    audience = campaign_sending_audience(campaign=campaign, viewer=user).annotate(
+        marketing=live_marketing_consent()
+    )
+    counts = audience.aggregate(
+        audience=Count("pk"),
+        # An empty e-mail is stored empty (only values are encrypted): no decryption here.
+        reachable=Count("pk", filter=Q(marketing=True) & ~Q(email="")),
+        no_consent=Count("pk", filter=Q(marketing=False)),
+        no_email=Count("pk", filter=Q(marketing=True, email="")),
+    )
+    return {key: counts[key] or 0 for key in ("audience", "reachable", "no_consent", "no_email")}
+
+
+def campaign_list(*, user) -> QuerySet:
+    """The campaigns ``user`` may see, newest first, with send counts (one query)."""
+    return (
+        perms.visible_campaigns(user)
+        .select_related("created_by")
+        .annotate(
+            logged_count=Count("sends"),
+            sent_count=Count("sends", filter=Q(sends__result=CampaignSend.Result.SENT)),
+        )
+        .order_by("-created_at", "-pk")
+    )
+
+
+def campaign_send_list(*, campaign: Campaign, user) -> QuerySet:
+    """The send log of a campaign, customers the user may see only, shown by code.
+
+    Customer rows are not loaded (their personal fields would be decrypted for nothing):
+    each send carries ``customer_code``.
+    """
+    visible = perms.visible_customers(user, Customer.objects.all())
+    return (
+        CampaignSend.objects.filter(campaign=campaign, customer__in=visible.values("pk"))
+        .annotate(customer_code=models.F("customer__code"))
+        .order_by("pk")
+    )
+
+
+def campaign_result_counts(sends: QuerySet) -> dict[str, int]:
+    """Counts of a send log by result, one query."""
+    counts = sends.aggregate(
+        total=Count("pk"),
+        **{result: Count("pk", filter=Q(result=result)) for result in CampaignSend.Result.values},
+    )
+    return {key: value or 0 for key, value in counts.items()}
+
+
+def campaign_results(*, campaign: Campaign, user) -> dict[str, int]:
+    """Counts of the send log by result (customers the user may see), one query."""
+    return campaign_result_counts(campaign_send_list(campaign=campaign, user=user))
+
+
+# --- import jobs --------------------------------------------------------------------------
+
+
+def import_job_list(*, user) -> QuerySet:
+    """The jobs a user may see: their own, or every job with ``view_all_customers``."""
+    found = ImportJob.objects.select_related("created_by")
+    if not user.is_authenticated or not user.has_perm("customers.view_importjob"):
+        return found.none()
+    if user.has_perm(perms.VIEW_ALL):
+        return found
+    return found.filter(created_by=user)
+
+
+def import_job_get(*, user, job_id) -> ImportJob:
+    """One job the user may see, else 404 (missing and forbidden alike)."""
+    job = import_job_list(user=user).filter(pk=job_id).first() if is_object_id(job_id) else None
+    if job is None:
+        raise Http404("No such import.")
+    return job
+
+
+def import_job_progress(job: ImportJob) -> int:
+    return import_jobs.progress_percent(job)
+
+
+def import_error_rows(errors: list[dict]) -> list[dict]:
+    """The stored errors as ``{"line", "column", "message"}`` in the active language."""
+    return error_rows(errors)

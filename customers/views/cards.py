@@ -5,7 +5,6 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
 from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -15,6 +14,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from crm.exceptions import ConflictError
+from crm.paginator import EstimatedCountPaginator
 from customers import card_tabs, selectors, services
 from customers import permissions as perms
 from customers.filters import CustomerFilter, filter_data
@@ -94,7 +94,8 @@ def customer_list_view(request):
     queryset = filterset.qs if filterset.is_valid() else filterset.queryset.none()
     if not filterset.form.data.get("ordering"):
         queryset = queryset.order_by("code")
-    page = Paginator(queryset, PAGE_SIZE).get_page(data.get("page"))
+    # Exact count up to 20,000 cards, the planner's estimate above ("about N").
+    page = EstimatedCountPaginator(queryset, PAGE_SIZE).get_page(data.get("page"))
     template = "customers/_list_rows.html" if request.htmx else "customers/list.html"
     return render(
         request,
