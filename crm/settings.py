@@ -6,6 +6,7 @@ key, allowed hosts and encryption keys and turns on every transport-security set
 that ``manage.py check --deploy`` is clean. Every variable is listed in ``.env.example``.
 """
 
+import os
 from pathlib import Path
 
 import environ
@@ -16,9 +17,10 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 
 env = environ.Env()
 # A local .env (written by `make run` with freshly generated keys) is read when present;
-# real environment variables win over it.
-if (BASE_DIR / ".env").is_file():
-    env.read_env(str(BASE_DIR / ".env"), overwrite=False)
+# real environment variables win over it. CRM_ENV_FILE names another file; empty: none.
+_ENV_FILE = os.environ.get("CRM_ENV_FILE", str(BASE_DIR / ".env"))
+if _ENV_FILE and Path(_ENV_FILE).is_file():
+    env.read_env(_ENV_FILE, overwrite=False)
 
 DJANGO_ENV = env.str("DJANGO_ENV", default="development")
 PRODUCTION = DJANGO_ENV == "production"

@@ -19,6 +19,8 @@ def _manage(*args, **env):
         for k, v in os.environ.items()
         if not k.startswith(("DJANGO_", "FIELD_ENCRYPTION", "BLIND_INDEX", "AUDIT_CHAIN"))
     }
+    # The process sees only what the test gives it, not a local .env `make run` wrote.
+    clean["CRM_ENV_FILE"] = ""
     clean.update(env)
     return subprocess.run(
         [sys.executable, "manage.py", *args],
