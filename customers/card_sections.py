@@ -13,6 +13,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from customers.card_tabs import permission_allows
+
 _KEY = re.compile(r"^[a-z][a-z0-9_]*$")
 
 
@@ -35,11 +37,7 @@ class CardSection:
             raise ValueError(f"a section key is a snake_case name: {self.key!r}")
 
     def is_visible_to(self, user, customer) -> bool:
-        if self.permission is None:
-            return True
-        if callable(self.permission):
-            return bool(self.permission(user, customer))
-        return user.has_perm(self.permission)
+        return permission_allows(self.permission, user, customer)
 
 
 _sections: dict[str, CardSection] = {}

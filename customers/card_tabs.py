@@ -47,11 +47,17 @@ class CardTab:
             raise ValueError(f"tab {self.key!r}: a view builds its own context")
 
     def is_visible_to(self, user, customer) -> bool:
-        if self.permission is None:
-            return True
-        if callable(self.permission):
-            return bool(self.permission(user, customer))
-        return user.has_perm(self.permission)
+        return permission_allows(self.permission, user, customer)
+
+
+def permission_allows(permission, user, customer) -> bool:
+    """A registered permission: none (everyone who sees the card), a permission name, or
+    a rule ``permission(user, customer) -> bool``."""
+    if permission is None:
+        return True
+    if callable(permission):
+        return bool(permission(user, customer))
+    return user.has_perm(permission)
 
 
 _tabs: dict[str, CardTab] = {}
