@@ -55,3 +55,31 @@ def make_customer(
         documents=documents,
         **kwargs,
     )
+
+
+def company_people() -> dict:
+    """Team North (its manager, the owner and another rep), team South (manager and rep),
+    and one user of each overseeing role: the cast of the role matrices."""
+    from crm.tests.factories import TeamFactory
+
+    north, south = TeamFactory(name="North"), TeamFactory(name="South")
+    return {
+        "owner": rep(team=north),
+        "north_manager": manager_of(north),
+        "north_rep": rep(team=north),
+        "south_manager": manager_of(south),
+        "south_rep": rep(team=south),
+        "gm": UserFactory(role=roles.GENERAL_MANAGER),
+        "service": UserFactory(role=roles.SERVICE_STAFF),
+        "dpo": UserFactory(role=roles.DPO),
+        "auditor": UserFactory(role=roles.AUDITOR),
+        "admin": UserFactory(role=roles.ADMIN),
+    }
+
+
+def api_client_for(user):
+    from rest_framework.test import APIClient
+
+    client = APIClient()
+    client.force_authenticate(user)
+    return client

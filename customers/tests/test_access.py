@@ -13,12 +13,12 @@ from rest_framework.test import APIClient
 
 from audit.models import AuditEvent
 from crm import roles
-from crm.tests.factories import TeamFactory, UserFactory
+from crm.tests.factories import UserFactory
 from customers import events, permissions, selectors, services
 from customers.models import Customer, CustomerUserObjectPermission, Interaction
 from customers.services.exports import customer_export
 from customers.synthetic import resident_id
-from customers.tests.factories import make_customer, manager_of, rep
+from customers.tests.factories import api_client_for, company_people, make_customer, rep
 
 pytestmark = pytest.mark.django_db
 
@@ -30,19 +30,7 @@ NUMBER = resident_id()
 @pytest.fixture
 def world():
     """North: manager + owner with one customer; South: manager and rep; overseers."""
-    north, south = TeamFactory(name="North"), TeamFactory(name="South")
-    people = {
-        "owner": rep(team=north),
-        "north_manager": manager_of(north),
-        "north_rep": rep(team=north),
-        "south_manager": manager_of(south),
-        "south_rep": rep(team=south),
-        "gm": UserFactory(role=roles.GENERAL_MANAGER),
-        "service": UserFactory(role=roles.SERVICE_STAFF),
-        "dpo": UserFactory(role=roles.DPO),
-        "auditor": UserFactory(role=roles.AUDITOR),
-        "admin": UserFactory(role=roles.ADMIN),
-    }
+    people = company_people()
     customer = make_customer(
         people["owner"],
         name="张明华",
@@ -53,9 +41,7 @@ def world():
 
 
 def client_for(user):
-    client = APIClient()
-    client.force_authenticate(user)
-    return client
+    return api_client_for(user)
 
 
 def grant(customer, user, *, actor=None, expires_at=None):

@@ -10,7 +10,7 @@ from customers import events
 from customers.models import Consent, Customer, Interaction
 from customers.services import DocumentInput
 from customers.synthetic import resident_id
-from customers.tests.factories import make_customer, manager_of, rep
+from customers.tests.factories import api_client_for, company_people, make_customer, rep
 
 pytestmark = pytest.mark.django_db
 
@@ -18,27 +18,13 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def world():
     """North: manager + owner rep with one customer; South: its own manager and rep."""
-    north, south = TeamFactory(name="North"), TeamFactory(name="South")
-    people = {
-        "owner": rep(team=north),
-        "north_manager": manager_of(north),
-        "north_rep": rep(team=north),
-        "south_manager": manager_of(south),
-        "south_rep": rep(team=south),
-        "gm": UserFactory(role=roles.GENERAL_MANAGER),
-        "service": UserFactory(role=roles.SERVICE_STAFF),
-        "dpo": UserFactory(role=roles.DPO),
-        "auditor": UserFactory(role=roles.AUDITOR),
-        "admin": UserFactory(role=roles.ADMIN),
-    }
+    people = company_people()
     customer = make_customer(people["owner"], name="张明华", phone="13812345678")
     return people, customer
 
 
 def client_for(user):
-    client = APIClient()
-    client.force_authenticate(user)
-    return client
+    return api_client_for(user)
 
 
 SEE = {"owner", "north_manager", "gm", "dpo", "auditor"}
