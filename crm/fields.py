@@ -147,6 +147,23 @@ def open_all(instance) -> None:
             getattr(instance, model_field.attname)
 
 
+def _opened(instance, name: str, token: str, context: str, *, convert=str, key_matches=True):
+    """The clear value of ``token`` stored as ``name`` of ``instance``, or why there is none:
+    ``Erased`` (its key was destroyed) or ``Unreadable`` (audited: it does not open here,
+    or its master key is no longer configured)."""
+    try:
+        if not key_matches:
+            raise encryption.IntegrityFailure("The value is not under this row's key.")
+        return convert(encryption.decrypt(token, context=context))
+    except encryption.DataKeyDestroyed:
+        return Erased(token, context)
+    except encryption.IntegrityFailure:
+        _report_integrity_failure(instance, name, "does_not_open_here")
+    except (encryption.DecryptionError, ValueError, UnicodeDecodeError):
+        _report_integrity_failure(instance, name, "key_unavailable")
+    return Unreadable(token, context)
+
+
 class EncryptedAttribute(DeferredAttribute):
     """Opens the stored ciphertext on first access, with the row's context."""
 
@@ -246,19 +263,14 @@ class EncryptedMixin:
 
     def open_value(self, instance, token: str):
         """The clear value of ``token`` stored in this field of ``instance``."""
-        context = self.context(instance)
-        try:
-            if not self._key_matches_row(instance, token):
-                raise encryption.IntegrityFailure("The value is not under this row's key.")
-            value = self.from_text(encryption.decrypt(token, context=context))
-        except encryption.DataKeyDestroyed:
-            value = Erased(token, context)
-        except encryption.IntegrityFailure:
-            value = Unreadable(token, context)
-            _report_integrity_failure(instance, self.name, "does_not_open_here")
-        except (encryption.DecryptionError, ValueError, UnicodeDecodeError):
-            value = Unreadable(token, context)  # e.g. its master key is no longer configured
-            _report_integrity_failure(instance, self.name, "key_unavailable")
+        value = _opened(
+            instance,
+            self.name,
+            token,
+            self.context(instance),
+            convert=self.from_text,
+            key_matches=self._key_matches_row(instance, token),
+        )
         instance.__dict__.setdefault(_TOKENS, {})[self.attname] = (token, value)
         return value
 
@@ -276,12 +288,7 @@ class EncryptedMixin:
 
     def _token_fits(self, instance, token: str) -> bool:
         """Whether a loaded ciphertext can be written back as it is."""
-        if encryption.is_legacy(token):
-            return False
-        key = self.subject_key(instance)
-        if key is None:
-            return encryption.is_under_master_key(token)
-        return encryption.key_id_of(token) == str(key)
+        return not encryption.is_legacy(token) and self._key_matches_row(instance, token)
 
     def pre_save(self, model_instance, add):
         token = stored_token(model_instance, self.attname)
@@ -418,10 +425,4 @@ def change_reason_of(record) -> str:
     if not encryption.is_encrypted(token):
         return token
     context = value_context(type(record), CHANGE_REASON, getattr(record, ROW_UID_FIELD, ""))
-    try:
-        return encryption.decrypt(token, context=context)
-    except encryption.DataKeyDestroyed:
-        return Erased(token, context)
-    except encryption.DecryptionError:
-        _report_integrity_failure(record, CHANGE_REASON, "does_not_open_here")
-        return Unreadable(token, context)
+    return _opened(record, CHANGE_REASON, token, context)
