@@ -4,6 +4,7 @@ import uuid
 
 from django.contrib.auth.models import AbstractUser
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
@@ -242,3 +243,50 @@ class ExportJob(BusinessModel):
 
     def __str__(self):
         return f"export {self.pk} ({self.target}, {self.file_format})"
+
+
+class Notification(models.Model):
+    """One message to one user: the bell in the header and, for some kinds, an e-mail.
+
+    A notification holds a ``code`` (its kind, see ``crm.notifications``) and ``params`` of
+    codes, numbers and dates only, never a personal value: its text is rendered from the
+    kind's translatable template in the reader's language, so the row, the e-mail and the
+    logs say "urgent credit report on customer C000123", never a name or a phone.
+    """
+
+    recipient = models.ForeignKey(
+        User, verbose_name=_("recipient"), on_delete=models.CASCADE, related_name="+"
+    )
+    actor = models.ForeignKey(
+        User,
+        verbose_name=_("caused by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    code = models.CharField(_("kind"), max_length=60)
+    params = models.JSONField(default=dict, blank=True)
+    link = models.CharField(_("link"), max_length=300, blank=True)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now, db_index=True)
+    read_at = models.DateTimeField(_("read at"), null=True, blank=True)
+    emailed_at = models.DateTimeField(_("e-mailed at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("notification")
+        verbose_name_plural = _("notifications")
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(
+                fields=["recipient", "-created_at"],
+                name="notification_recipient_recent",
+            ),
+            models.Index(
+                fields=["recipient"],
+                condition=models.Q(read_at__isnull=True),
+                name="notification_unread",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.code} → {self.recipient_id}"

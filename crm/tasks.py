@@ -38,3 +38,10 @@ def export_jobs_clean_up_task() -> dict:
     from crm.exports.jobs import export_jobs_clean_up
 
     return export_jobs_clean_up()
+
+
+@shared_task(name="crm.notifications_email")
+def notifications_email_task(notification_ids: list[int]) -> int:
+    from crm.notifications import notifications_email
+
+    return notifications_email(notification_ids=notification_ids)

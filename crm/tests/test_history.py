@@ -11,7 +11,9 @@ PRODUCT_APPS = ("crm", "customers", "credit", "complaints", "analytics", "audit"
 # Models that must never have history: the audit trail is its own history (and is
 # append-only), data keys must be destroyable without a copy left behind, and
 # idempotency records are a transport cache, counters only number things, and search
-# digests are derived from personal data (a copy in history would survive a purge).
+# digests are derived from personal data (a copy in history would survive a purge);
+# notifications are messages about business events (the events have their own history
+# and audit trail), and only their read state changes.
 NEVER_HISTORY = {
     "audit.auditevent",
     "audit.chaincheckpoint",  # append-only anchor of the audit chain, in the keys database
@@ -19,6 +21,7 @@ NEVER_HISTORY = {
     "crm.idempotencyrecord",
     "crm.counter",
     "crm.searchdigest",
+    "crm.notification",
 }
 
 
