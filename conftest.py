@@ -32,6 +32,15 @@ def _eager_celery(request):
 
 
 @pytest.fixture(autouse=True)
+def _fresh_rate_limits():
+    """Rate-limit counters live in the cache: each test starts with none."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+
+
+@pytest.fixture(autouse=True)
 def _fresh_key_cache():
     from crm.encryption import clear_key_cache
 

@@ -21,6 +21,18 @@ AUTH_LOGOUT = "auth.logout"
 AUTH_LOGIN_FAILED = "auth.login_failed"
 DATA_KEY_DESTROYED = "keys.data_key_destroyed"
 AUDIT_CHAIN_VERIFIED = "audit.chain_verified"
+AUDIT_EVENTS_EXPORTED = "audit.events_exported"
+LEGAL_HOLD_PLACED = "privacy.legal_hold_placed"
+LEGAL_HOLD_LIFTED = "privacy.legal_hold_lifted"
+CUSTOMER_PURGED = "privacy.customer_purged"
+DESTRUCTION_RECORDED = "privacy.destruction_recorded"
+DESTRUCTION_RECORD_DOWNLOADED = "privacy.destruction_record_downloaded"
+RETENTION_POLICY_CHANGED = "privacy.retention_policy_changed"
+SUBJECT_REQUEST_OPENED = "privacy.request_opened"
+SUBJECT_REQUEST_CLOSED = "privacy.request_closed"
+SUBJECT_ACCESS_PACKAGE = "privacy.access_package_downloaded"
+ACCESS_ALERT_RAISED = "privacy.access_alert"
+ALERT_THRESHOLD_CHANGED = "privacy.alert_threshold_changed"
 
 LABELS = {
     AUTH_LOGIN: _("Signed in"),
@@ -37,6 +49,18 @@ LABELS = {
     DATA_INTEGRITY_FAILURE: _("Encrypted value failed its integrity check"),
     DATA_KEY_DESTROYED: _("Data key destroyed"),
     AUDIT_CHAIN_VERIFIED: _("Audit chain verified"),
+    AUDIT_EVENTS_EXPORTED: _("Audit events exported"),
+    LEGAL_HOLD_PLACED: _("Legal hold placed"),
+    LEGAL_HOLD_LIFTED: _("Legal hold lifted"),
+    CUSTOMER_PURGED: _("Customer's personal data purged"),
+    DESTRUCTION_RECORDED: _("Destruction record written"),
+    DESTRUCTION_RECORD_DOWNLOADED: _("Destruction record downloaded"),
+    RETENTION_POLICY_CHANGED: _("Retention policy changed"),
+    SUBJECT_REQUEST_OPENED: _("Subject request opened"),
+    SUBJECT_REQUEST_CLOSED: _("Subject request closed"),
+    SUBJECT_ACCESS_PACKAGE: _("Subject access package downloaded"),
+    ACCESS_ALERT_RAISED: _("Access threshold crossed"),
+    ALERT_THRESHOLD_CHANGED: _("Alert threshold changed"),
     ADMIN_ADDED: _("Added in the admin site"),
     ADMIN_CHANGED: _("Changed in the admin site"),
 }
@@ -51,4 +75,6 @@ def register(action: str, label) -> str:
 
 
 def label(action: str) -> str:
-    return str(LABELS.get(action, action))
+    from crm import auditing
+
+    return str(LABELS.get(action) or auditing.LABELS.get(action, action))

@@ -1,5 +1,7 @@
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.core.exceptions import PermissionDenied
+from django.utils.translation import gettext as _
 from simple_history.admin import SimpleHistoryAdmin
 
 from crm import auditing
@@ -41,11 +43,52 @@ class UserAdmin(AuditedAdminMixin, DjangoUserAdmin, SimpleHistoryAdmin):
 
     def get_readonly_fields(self, request, obj=None):
         # Only the break-glass superuser makes superusers or grants single permissions;
-        # admins give roles (groups), which the audit trail records.
+        # admins give roles (groups), which the audit trail records. Nobody changes his
+        # own roles or staff status (separation of duties, issue 14 item 3).
         fields = list(super().get_readonly_fields(request, obj))
         if not request.user.is_superuser:
             fields += ["is_superuser", "user_permissions"]
+        if obj is not None and obj.pk == request.user.pk:
+            fields += ["groups", "is_staff", "is_active"]
         return fields
+
+    def save_model(self, request, obj, form, change):
+        from crm.security.services import user_deactivated
+
+        super().save_model(request, obj, form, change)
+        if change and "is_active" in form.changed_data and not obj.is_active:
+            user_deactivated(actor=request.user, user=obj)
+
+    def save_related(self, request, form, formsets, change):
+        # Roles go through the security service: a high-trust role waits for a second
+        # person's confirmation instead of being given at once.
+        from crm.security.services import user_roles_set
+
+        wanted = None
+        if "groups" in form.changed_data:
+            wanted = sorted(group.name for group in form.cleaned_data["groups"])
+            form.cleaned_data["groups"] = list(form.instance.groups.all())
+            form.changed_data.remove("groups")
+        super().save_related(request, form, formsets, change)
+        if wanted is None:
+            return
+        pending = user_roles_set(actor=request.user, user=form.instance, role_names=wanted)
+        for change_request in pending:
+            messages.warning(
+                request,
+                _("The role %(role)s waits for a second person to confirm it.")
+                % {"role": change_request.role},
+            )
+
+    def user_change_password(self, request, id, form_url=""):
+        from crm.security.services import password_set_check
+
+        target = self.get_object(request, id)
+        if target is not None:
+            if not self.has_change_permission(request, target):
+                raise PermissionDenied
+            password_set_check(actor=request.user, user=target)
+        return super().user_change_password(request, id, form_url)
 
 
 @admin.register(Team)

@@ -25,6 +25,18 @@ ADMIN_CHANGED = "admin.changed"
 
 _recorder: Callable | None = None
 
+# Event types named by the building blocks beyond those above (``crm.security``), with
+# their labels; the audit app's label lookup reads them.
+LABELS: dict = {}
+
+
+def event_type(action: str, label) -> str:
+    """Name an event type of the building blocks and its label; returns the action."""
+    if "." not in action:
+        raise ValueError("Audit actions are namespaced: '<area>.<what_happened>'.")
+    LABELS.setdefault(action, label)
+    return action
+
 
 def set_recorder(recorder: Callable) -> None:
     global _recorder

@@ -34,13 +34,28 @@ def bind(context: RequestContext):
         _current.reset(token)
 
 
-def from_request(request) -> RequestContext:
+def client_ip(request) -> str | None:
+    """The client's address: ``REMOTE_ADDR``, or X-Forwarded-For only behind trusted proxies.
+
+    Behind proxies REMOTE_ADDR is the nearest proxy; X-Forwarded-For is believed only when
+    the operator says so (``TRUST_X_FORWARDED_FOR``) and only as far as the proxies he
+    runs (``TRUSTED_PROXY_COUNT``): each appends the address it saw, so the client is the
+    entry that many places from the right. Anything further left was sent by the client.
+    Sign-in lockout, rate limits and the audit trail all use this one answer.
+    """
     from django.conf import settings
 
     ip = request.META.get("REMOTE_ADDR")
-    # Behind a proxy REMOTE_ADDR is the proxy; X-Forwarded-For is believed only when the
-    # operator says a proxy that overwrites it stands in front (TRUST_X_FORWARDED_FOR).
+    proxies = getattr(settings, "TRUSTED_PROXY_COUNT", 1)
     forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
-    if settings.TRUST_X_FORWARDED_FOR and forwarded:
-        ip = forwarded.split(",")[-1].strip()
-    return RequestContext(ip=ip or None, user_agent=request.META.get("HTTP_USER_AGENT", "")[:500])
+    if settings.TRUST_X_FORWARDED_FOR and forwarded and proxies > 0:
+        hops = [hop.strip() for hop in forwarded.split(",") if hop.strip()]
+        if len(hops) >= proxies:
+            ip = hops[-proxies]
+    return ip or None
+
+
+def from_request(request) -> RequestContext:
+    return RequestContext(
+        ip=client_ip(request), user_agent=request.META.get("HTTP_USER_AGENT", "")[:500]
+    )

@@ -7,6 +7,7 @@ that ``manage.py check --deploy`` is clean. Every variable is listed in ``.env.e
 """
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import environ
@@ -38,6 +39,8 @@ def _required_in_production(name, dev_default):
 
 
 DEBUG = env.bool("DJANGO_DEBUG", default=not PRODUCTION)
+# With DEBUG on, Django's technical 404 page instead of the project's (crm/error_pages.py).
+DEBUG_TECHNICAL_404 = env.bool("DJANGO_DEBUG_TECHNICAL_404", default=False)
 if PRODUCTION and DEBUG:
     raise ImproperlyConfigured("DJANGO_DEBUG must be off when DJANGO_ENV=production.")
 
@@ -50,6 +53,9 @@ if PRODUCTION and not _hosts:
 ALLOWED_HOSTS = _hosts or ["127.0.0.1", "localhost", "testserver"]
 CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
 TRUST_X_FORWARDED_FOR = env.bool("TRUST_X_FORWARDED_FOR", default=False)
+# How many proxies of ours append to X-Forwarded-For (read only with TRUST_X_FORWARDED_FOR):
+# the client is that many entries from the right; whatever stands further left is ignored.
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=1)
 
 # --- Personal-data keys (DESIGN §3) -------------------------------------------------------
 # FIELD_ENCRYPTION_KEYS: comma-separated urlsafe-base64 32-byte keys; the first encrypts
@@ -101,16 +107,23 @@ INSTALLED_APPS = [
     "simple_history",
     "django_celery_beat",
     "django_htmx",
+    "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
+    "csp",
     "crm",
     "audit",
     "customers",
     "credit",
     "complaints",
     "analytics",
+    "crm.security",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -118,10 +131,15 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "crm.security.middleware.SecurityMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "crm.middleware.RequestContextMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
+    "axes.middleware.AxesMiddleware",
+    # The project's own 404 page also with DEBUG on (crm/error_pages.py).
+    "crm.error_pages.OwnErrorPagesMiddleware",
 ]
 
 ROOT_URLCONF = "crm.urls"
@@ -166,6 +184,13 @@ else:
     DATABASES["keys"] = {**DATABASES["default"], "NAME": f"{DATABASES['default']['NAME']}_keys"}
 for _alias in DATABASES.values():
     _alias.setdefault("ATOMIC_REQUESTS", False)
+    if _alias["ENGINE"] == "django.db.backends.sqlite3":
+        # Concurrent writers wait for each other (busy timeout) and take the write lock
+        # when their transaction begins, so a second PATCH waits and then sees the new
+        # version (409) instead of failing with "database is locked".
+        _alias.setdefault("OPTIONS", {})
+        _alias["OPTIONS"].setdefault("timeout", env.int("SQLITE_BUSY_TIMEOUT", default=20))
+        _alias["OPTIONS"].setdefault("transaction_mode", "IMMEDIATE")
     if _alias["ENGINE"].endswith("postgresql"):
         _alias.setdefault("CONN_MAX_AGE", env.int("DATABASE_CONN_MAX_AGE", default=60))
         _alias.setdefault("CONN_HEALTH_CHECKS", True)
@@ -179,6 +204,7 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # --- Users --------------------------------------------------------------------------------
 AUTH_USER_MODEL = "crm.User"
 AUTHENTICATION_BACKENDS = [
+    "crm.security.backends.LoginProtectionBackend",  # django-axes lockout, on every sign-in path
     "django.contrib.auth.backends.ModelBackend",
     "guardian.backends.ObjectPermissionBackend",
 ]
@@ -188,9 +214,14 @@ PASSWORD_HASHERS = [
 ]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": env.int("PASSWORD_MIN_LENGTH", default=12)},
+    },
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    # Not a rule: its hook audits every password change and revokes the user's tokens.
+    {"NAME": "crm.security.validators.PasswordChangeAudit"},
 ]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
@@ -257,7 +288,7 @@ DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="crm@localhost")
 # --- REST API -----------------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "crm.security.authentication.ExpiringTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
@@ -271,6 +302,13 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "crm.api.exceptions.exception_handler",
     "DEFAULT_METADATA_CLASS": "crm.api.metadata.InputSerializerMetadata",
     "DEFAULT_THROTTLE_RATES": {"token": "20/min"},
+    # DRF throttles take the client from X-Forwarded-For only behind our own proxies.
+    "NUM_PROXIES": TRUSTED_PROXY_COUNT if TRUST_X_FORWARDED_FOR else 0,
+    "DEFAULT_PARSER_CLASSES": [
+        "crm.api.parsers.JSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Customer information management API",
@@ -299,8 +337,61 @@ IDEMPOTENCY_KEY_TTL_HOURS = env.int("IDEMPOTENCY_KEY_TTL_HOURS", default=24)
 SIMPLE_HISTORY_HISTORY_CHANGE_REASON_USE_TEXT_FIELD = True
 
 # --- Security -----------------------------------------------------------------------------
+# See docs/security.md. Sign-in lockout (django-axes): after AXES_FAILURE_LIMIT failures
+# for one username or from one client address, sign-in is refused for the cool-off time
+# on the sign-in page, the admin and the token endpoint; an admin can lift it sooner.
+AXES_FAILURE_LIMIT = env.int("CRM_LOGIN_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("CRM_LOGIN_LOCKOUT_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = [["username"], ["ip_address"]]
+AXES_CLIENT_IP_CALLABLE = "crm.request_context.client_ip"
+AXES_LOCKOUT_CALLABLE = "crm.security.lockout.lockout_response"
+AXES_HTTP_RESPONSE_CODE = 429
+AXES_RESET_ON_SUCCESS = True
+AXES_DISABLE_ACCESS_LOG = True  # sign-ins are in the audit trail
+AXES_ENABLE_ADMIN = False  # crm.security.admin registers the unlock page
+AXES_SENSITIVE_PARAMETERS = ["password", "otp"]
+# API tokens: stored hashed, valid this many hours after issue.
+CRM_TOKEN_TTL_HOURS = env.int("CRM_TOKEN_TTL_HOURS", default=8)
+# Sessions end after this much inactivity, and in any case this long after sign-in.
+CRM_SESSION_IDLE_SECONDS = env.int("CRM_SESSION_IDLE_MINUTES", default=30) * 60
+CRM_SESSION_MAX_AGE_SECONDS = env.int("SESSION_COOKIE_AGE", default=8 * 3600)
+# Two-factor sign-in (TOTP) for sales managers, general managers, DPOs, auditors and
+# admins: always under the production profile, in development only when asked for.
+CRM_REQUIRE_2FA = env.bool("CRM_REQUIRE_2FA", default=PRODUCTION)
+OTP_TOTP_ISSUER = env.str("OTP_TOTP_ISSUER", default="CRM")
+# Rate limits, "<count>/<seconds>" ("off" to disable): sign-in and token per client
+# address, reveal, export and import per user. Refusals answer 429 with Retry-After.
+CRM_RATE_LIMITS = {
+    "login": env.str("CRM_RATE_LIMIT_LOGIN", default="20/60"),
+    "token": env.str("CRM_RATE_LIMIT_TOKEN", default="20/60"),
+    "reveal": env.str("CRM_RATE_LIMIT_REVEAL", default="60/60"),
+    "export": env.str("CRM_RATE_LIMIT_EXPORT", default="30/3600"),
+    "import": env.str("CRM_RATE_LIMIT_IMPORT", default="30/3600"),
+}
+CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
+# The API refuses JSON nested deeper than this (400), and bodies over the upload limit.
+CRM_JSON_MAX_DEPTH = env.int("CRM_JSON_MAX_DEPTH", default=32)
+# Content-Security-Policy (django-csp): scripts and styles from our own origin only, no
+# inline script, no event-handler attributes; htmx is configured not to inject styles.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        # style="" attributes only (a progress bar's width); never a <style> element.
+        "style-src-attr": ["'unsafe-inline'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "frame-ancestors": ["'none'"],
+        "form-action": ["'self'"],
+        "base-uri": ["'self'"],
+        "object-src": ["'none'"],
+    }
+}
 SESSION_COOKIE_HTTPONLY = True
-SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE", default=8 * 3600)
+SESSION_COOKIE_AGE = CRM_SESSION_MAX_AGE_SECONDS
+SESSION_COOKIE_SAMESITE = "Lax"
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
@@ -321,7 +412,10 @@ if PRODUCTION:
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"strip_query_strings": {"()": "crm.log_filters.StripQueryStrings"}},
+    "filters": {
+        "strip_query_strings": {"()": "crm.log_filters.StripQueryStrings"},
+        "quiet_client_errors": {"()": "crm.error_pages.QuietClientErrors"},
+    },
     "formatters": {
         "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
     },
@@ -335,7 +429,7 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {
         "django.db.backends": {"level": "WARNING"},
-        "django.request": {"filters": ["strip_query_strings"]},
+        "django.request": {"filters": ["strip_query_strings", "quiet_client_errors"]},
         "django.security.csrf": {"filters": ["strip_query_strings"]},
         "django.server": {
             "handlers": ["console"],
@@ -352,11 +446,31 @@ CRM = {
 }
 # Absolute base of links in e-mails (the unsubscribe link), e.g. https://crm.example.com
 CRM_BASE_URL = env.str("CRM_BASE_URL", default="http://127.0.0.1:8000")
+PRIVACY = {
+    # Days to answer a subject request (PIPL arts. 44-47) from the day it was received.
+    "REQUEST_DUE_DAYS": env.int("PRIVACY_REQUEST_DUE_DAYS", default=15),
+    # Working hours (local time, 24h clock): accesses outside them are flagged.
+    "WORK_HOURS_START": env.int("PRIVACY_WORK_HOURS_START", default=8),
+    "WORK_HOURS_END": env.int("PRIVACY_WORK_HOURS_END", default=20),
+    # Encrypted backups (manage.py backup): where they go and how many are kept.
+    "BACKUP_DIR": env.str("PRIVACY_BACKUP_DIR", default=str(BASE_DIR / "backups")),
+    "BACKUP_KEEP": env.int("PRIVACY_BACKUP_KEEP", default=7),
+}
 CUSTOMERS = {
     # A prospect leaves the visit plan after this many visits without result (DESIGN §6.3).
     "VISIT_PLAN_MAX_FRUITLESS": env.int("CUSTOMERS_VISIT_PLAN_MAX_FRUITLESS", default=5),
     # Version of the privacy policy new consents are recorded against.
     "POLICY_VERSION": env.str("CUSTOMERS_POLICY_VERSION", default="2026-01"),
+}
+COMPLAINTS = {
+    # A complaint of a customer with another in the same category this many days before
+    # is a repeat complaint (DESIGN §6.4).
+    "REPEAT_DAYS": env.int("COMPLAINTS_REPEAT_DAYS", default=90),
+    # The return visit (回访) is scheduled this many days after the resolution.
+    "RETURN_VISIT_DAYS": env.int("COMPLAINTS_RETURN_VISIT_DAYS", default=3),
+    # A customer looked up by exact phone/ID/code may have a complaint logged for him by the
+    # same user for this many minutes.
+    "LOOKUP_VALID_MINUTES": env.int("COMPLAINTS_LOOKUP_VALID_MINUTES", default=60),
 }
 CRM_UPLOAD_DIR = Path(env.str("CRM_UPLOAD_DIR", default=str(BASE_DIR / "var" / "uploads")))
 # The process's own temporary files (openpyxl writes each XLSX sheet to one while building
@@ -409,6 +523,15 @@ CELERY_BEAT_SCHEDULE = {
         "task": "customers.import_jobs_clean_up",
         "schedule": 24 * 3600,
     },
+    # Privacy operations (audit/): retention purge, overdue requests, backups.
+    "audit-purge-expired": {
+        "task": "audit.purge_expired",
+        "schedule": 24 * 3600,
+    },
+    "audit-subject-requests-overdue": {
+        "task": "audit.subject_requests_overdue",
+        "schedule": 24 * 3600,
+    },
     "export-jobs-clean-up": {
         "task": "crm.export_jobs_clean_up",
         "schedule": 24 * 3600,
@@ -417,4 +540,23 @@ CELERY_BEAT_SCHEDULE = {
         "task": "customers.reverification_notify_overdue",
         "schedule": 24 * 3600,
     },
+    "complaints-escalate-overdue": {
+        "task": "complaints.escalate_overdue",
+        "schedule": 600,
+    },
 }
+
+# Sales analytics: the stored monthly report run of the previous month, on the 1st at 02:00.
+from celery.schedules import crontab  # noqa: E402
+
+CELERY_BEAT_SCHEDULE["analytics-monthly-report-run"] = {
+    "task": "analytics.monthly_report_run",
+    "schedule": crontab(minute=0, hour=2, day_of_month=1),
+}
+
+# --- Sales analytics (docs/analytics.md) --------------------------------------------------
+# ABC classes: A while the cumulative share before a customer is below ANALYTICS_ABC_A %,
+# B below ANALYTICS_ABC_B %, else C. ANALYTICS_TARGET_SHARE: the share of wallet (%) aimed at.
+ANALYTICS_ABC_A = env.str("ANALYTICS_ABC_A", default="75")
+ANALYTICS_ABC_B = env.str("ANALYTICS_ABC_B", default="95")
+ANALYTICS_TARGET_SHARE = env.str("ANALYTICS_TARGET_SHARE", default="30")

@@ -1,4 +1,4 @@
-from rest_framework.permissions import DjangoModelPermissions
+from rest_framework.permissions import DjangoModelPermissions, IsAuthenticated
 
 
 class ModelPermissions(DjangoModelPermissions):
@@ -10,3 +10,14 @@ class ModelPermissions(DjangoModelPermissions):
         "HEAD": ["%(app_label)s.view_%(model_name)s"],
         "OPTIONS": [],
     }
+
+
+class SchemaAccess(IsAuthenticated):
+    """The OpenAPI schema and its docs: anyone in development, signed-in users in production."""
+
+    def has_permission(self, request, view):
+        from django.conf import settings
+
+        if not settings.PRODUCTION:
+            return True
+        return super().has_permission(request, view)

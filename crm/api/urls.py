@@ -7,7 +7,7 @@ from crm.api.paths import format_suffixes
 from crm.notifications import api as notification_api
 
 urlpatterns = [
-    path("auth/token/", views.TokenObtainApi.as_view(), name="api-token"),
+    path("auth/", include("crm.security.api")),
     path("users/me/", views.MeApi.as_view(), name="api-me"),
     path(
         "notifications/",
@@ -22,6 +22,7 @@ urlpatterns = [
     path("audit/", include("audit.api.urls")),
     path("", include("crm.exports.api")),
     path("", include("customers.api.urls")),
+    path("analytics/", include("analytics.api.urls")),
     path("", include("complaints.api.urls")),
     path("credit/", include("credit.api.urls")),
     *format_suffixes(

@@ -1,17 +1,15 @@
-"""API of the foundation: tokens, the signed-in user, teams (``<Entity><Action>Api``)."""
+"""API of the foundation: the signed-in user, teams (``<Entity><Action>Api``).
 
-from django.contrib.auth import authenticate
-from django.utils.translation import gettext_lazy as _
-from drf_spectacular.utils import extend_schema, extend_schema_serializer, inline_serializer
+Tokens (``auth/…``) are the security app's (``security.api``)."""
+
+from drf_spectacular.utils import extend_schema, extend_schema_serializer
 from rest_framework import serializers, status
-from rest_framework.authtoken.models import Token
 from rest_framework.generics import GenericAPIView, get_object_or_404
-from rest_framework.permissions import AllowAny, IsAuthenticated
+from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
-from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
-from crm import auditing, roles
+from crm import roles
 from crm.api.idempotency import idempotent
 from crm.api.permissions import ModelPermissions
 from crm.api.serializers import ModelSerializer
@@ -26,38 +24,6 @@ class TeamOutput(ModelSerializer):
     class Meta:
         model = Team
         fields = ["id", "name", "manager", "members", "created_at", "updated_at"]
-
-
-class TokenObtainApi(APIView):
-    """Exchange a username and password for an API token (``Authorization: Token …``)."""
-
-    permission_classes = [AllowAny]
-    authentication_classes = []
-    throttle_classes = [ScopedRateThrottle]
-    throttle_scope = "token"
-
-    @extend_schema_serializer(component_name="TokenInput")
-    class InputSerializer(serializers.Serializer):
-        username = serializers.CharField()
-        password = serializers.CharField(style={"input_type": "password"}, trim_whitespace=False)
-
-    @extend_schema(
-        request=InputSerializer,
-        responses=inline_serializer("TokenOutput", {"token": serializers.CharField()}),
-    )
-    def post(self, request):
-        data = self.InputSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        user = authenticate(request=request, **data.validated_data)
-        if user is None:
-            # authenticate() already recorded the failed sign-in.
-            return Response(
-                {"detail": _("Unable to sign in with the username and password given.")},
-                status=status.HTTP_400_BAD_REQUEST,
-            )
-        token, _created = Token.objects.get_or_create(user=user)
-        auditing.record(action=auditing.AUTH_TOKEN_ISSUED, actor=user, obj=user)
-        return Response({"token": token.key})
 
 
 class MeApi(APIView):

@@ -1,5 +1,5 @@
 from django.conf import settings
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
 from crm import seeding
@@ -18,6 +18,9 @@ class Command(BaseCommand):
     def handle(self, *args, if_empty=False, **options):
         from crm.models import User
 
+        if settings.PRODUCTION:
+            # The demo users share one documented password: never in production.
+            raise CommandError("seed_demo refuses to run when DJANGO_ENV=production.")
         if if_empty and User.objects.exists():
             self.stdout.write("The database already holds data; demo data not loaded.")
             return
