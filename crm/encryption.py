@@ -184,6 +184,32 @@ def data_key_create() -> uuid.UUID:
     return key_id
 
 
+def data_keys_create(count: int) -> list[uuid.UUID]:
+    """Create ``count`` new subject data keys at once (a bulk import's new cards).
+
+    Each key is made exactly as ``data_key_create`` makes one (random material wrapped
+    under the current master key, bound to its id); they are written in one INSERT (per
+    ``batch_size`` rows of the backend) on the ``keys`` database and their material is
+    cached for the values encrypted next. Call it inside the keys transaction of the
+    business write, so the keys roll back with it.
+    """
+    from crm.models import DataKey
+
+    if count <= 0:
+        return []
+    made = []
+    for _ in range(count):
+        key_id = uuid.uuid4()
+        material = AESGCM.generate_key(bit_length=256)
+        master_id, wrapped = _wrap(key_id, material)
+        made.append((DataKey(id=key_id, wrapped_key=wrapped, master_key_id=master_id), material))
+    DataKey.objects.bulk_create([row for row, _material in made])
+    cache = _key_cache()
+    for row, material in made:
+        cache[str(row.id)] = material
+    return [row.id for row, _material in made]
+
+
 def data_key_destroy(key_id: uuid.UUID | str) -> None:
     """Crypto-shred: delete the data key once the caller's business transaction commits.
 

@@ -189,6 +189,41 @@ def object_digests_write(obj, data_key_id=None) -> bool:
     return changed
 
 
+def objects_digests_create(objs: Iterable, *, batch_size: int = 2000) -> int:
+    """Write every registered digest of rows just created (a bulk import), all at once.
+
+    The same rows ``object_digests_write`` writes for each object (current key, the
+    object's data key, its kinds' ``only`` rules), for objects that hold none yet, in one
+    INSERT per ``batch_size`` digests on the keys database. A second live holder of a
+    unique digest raises ``IntegrityError``, as there. Returns how many were written.
+    """
+    key = current_key()
+    model = _digest_model()
+    rows = []
+    for obj in objs:
+        indexed = _models.get(_label(obj))
+        if indexed is None or not indexed.kinds:
+            continue
+        key_id = _data_key_of(obj, None)
+        label = _label(obj)
+        for spec in indexed.kinds:
+            for digest in spec.digests(spec.value_of(obj), key):
+                rows.append(
+                    model(
+                        data_key_id=key_id,
+                        kind=spec.name,
+                        digest=digest,
+                        object_model=label,
+                        object_id=obj.pk,
+                        key_version=key.version,
+                        is_unique=spec.unique,
+                    )
+                )
+    if rows:
+        model.objects.using(KEYS_ALIAS).bulk_create(rows, batch_size=batch_size)
+    return len(rows)
+
+
 def digests_delete_for_objects(label: str, ids: Iterable[int], kinds: Iterable[str] = ()) -> int:
     """Delete the digests of these rows (of the given kinds, or all)."""
     rows = _digest_model().objects.using(KEYS_ALIAS).filter(object_model=label, object_id__in=ids)
@@ -265,6 +300,26 @@ def ids_by_digest(kind: str, digests: Iterable[str]) -> list[tuple[int, str]]:
         .filter(kind=kind, key_version=current_key().version, digest__in=digests)
     )
     return list(rows.values_list("object_id", "digest"))
+
+
+def ids_by_digests(wanted: dict[str, Iterable[str]]) -> list[tuple[str, int, str]]:
+    """(kind, row id, digest) of the rows holding any of the digests, for several kinds
+    at once: ``{kind: digests}``, current key, one query (an import's duplicate check of
+    a batch of rows, which computed the digests itself)."""
+    lists = {kind: sorted(set(digests)) for kind, digests in wanted.items()}
+    lists = {kind: digests for kind, digests in lists.items() if digests}
+    if not lists:
+        return []
+    query = Q()
+    for kind, digests in lists.items():
+        query |= Q(kind=kind, digest__in=digests)
+    rows = (
+        _digest_model()
+        .objects.using(KEYS_ALIAS)
+        .filter(query, key_version=current_key().version)
+        .values_list("kind", "object_id", "digest")
+    )
+    return list(rows)
 
 
 @dataclass

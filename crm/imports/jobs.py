@@ -7,8 +7,12 @@ Two passes over the stored file:
 1. *Check*: each row through the target's checker; duplicates inside the file through its
    remembered keys, against the database by batches (``LOOKUP_BATCH`` rows a query).
 2. *Import* (unless a dry run, or the file has errors and the mode is all-or-nothing): the
-   valid rows through the target's writer, ``WRITE_BATCH`` rows a transaction; a row that
-   fails then is reported like a checking error.
+   valid rows, ``WRITE_BATCH`` rows a transaction (business and keys databases together).
+   A target with a ``batch_writer`` writes each batch in bulk (a few statements a batch,
+   no savepoint); a batch that meets a database error there (a duplicate raced in since
+   the check) is rolled back and written again row by row through the target's writer,
+   one savepoint a row, as every batch of a target without a batch writer is. A row that
+   fails then is reported like a checking error; the other rows are written.
 
 Errors are kept by ``ErrorReport`` (the first ``CRM_IMPORT_MAX_ERRORS`` and counts per
 column); progress is written every ``PROGRESS_EVERY`` rows. A job never stays running: an
@@ -28,7 +32,7 @@ from django.db import DatabaseError, transaction
 from django.http import Http404
 from django.utils import timezone, translation
 
-from crm import auditing, search_index
+from crm import auditing, encryption, search_index
 from crm.encrypted_files import delete_encrypted
 from crm.imports import messages
 from crm.imports.errors import ErrorReport, ImportFileError, error
@@ -44,7 +48,7 @@ FINISHED = (CHECKED, REJECTED, DONE, FAILED)
 ALL_OR_NOTHING, VALID_ROWS = "all_or_nothing", "valid_rows"
 
 LOOKUP_BATCH = 500  # rows per database look-up of duplicates
-WRITE_BATCH = 200  # rows per transaction when importing
+WRITE_BATCH = 500  # rows per transaction when importing
 PROGRESS_EVERY = 200  # rows between two progress updates
 COUNTERS = ("rows_total", "rows_processed", "rows_valid", "rows_invalid", "rows_imported")
 
@@ -155,18 +159,51 @@ def _check_pass(job, source, target: ImportTarget, checker, report: ErrorReport)
     return invalid_lines, False
 
 
+def _write_in_bulk(job, target: ImportTarget, checker, batch: list) -> bool:
+    """The target's bulk path for one batch, in one transaction and no savepoint.
+
+    Returns False when the batch was rolled back by a database error (a duplicate raced
+    in since the check, say): the caller then writes it row by row. Errors the writer
+    added to rows it refused are kept either way.
+    """
+    try:
+        with search_index.atomic():
+            target.write_batch(checker, batch)
+    except DatabaseError:
+        logger.warning("import job %s: a batch is written row by row after an error", job.pk)
+        return False
+    return True
+
+
 def _import_pass(job, source, target: ImportTarget, checker, invalid_lines, report) -> None:
-    """Pass 2: write the valid rows in batches."""
+    """Pass 2: write the valid rows in batches (the target's bulk path when it has one)."""
     batch: list = []
     imported = 0
     failed_lines: set[int] = set()
 
-    def write_batch():
+    def account(row) -> None:
         nonlocal imported
+        if row.errors:
+            report.extend(row.errors)
+            failed_lines.add(row.line)
+        else:
+            imported += 1
+
+    def write_batch():
         checker.prepare(batch)
+        if target.batch_writer is not None and _write_in_bulk(job, target, checker, batch):
+            for row in batch:
+                account(row)
+            batch.clear()
+            progress(job, rows_imported=imported)
+            encryption.clear_key_cache()  # a long job does not keep every subject's key
+            return
         # The rows' search digests (keys database) commit after the batch, or not at all.
         with search_index.atomic():
             for row in batch:
+                if row.errors:  # refused by the bulk path before it was rolled back
+                    account(row)
+                    continue
                 try:
                     with transaction.atomic():
                         target.write(checker, row)
@@ -182,13 +219,10 @@ def _import_pass(job, source, target: ImportTarget, checker, invalid_lines, repo
                 except DatabaseError:
                     logger.warning("import job %s: line %s could not be saved", job.pk, row.line)
                     row.add("", messages.NOT_SAVED)
-                if row.errors:
-                    report.extend(row.errors)
-                    failed_lines.add(row.line)
-                else:
-                    imported += 1
+                account(row)
         batch.clear()
         progress(job, rows_imported=imported)
+        encryption.clear_key_cache()
 
     for line, record in records(source, target.columns):
         if not isinstance(record, dict) or line in invalid_lines:
