@@ -1,1 +1,0 @@
-"""Credit: Every write that matters: one function per business action, named <entity>_<verb>."""
