@@ -10,3 +10,17 @@ class ComplaintsConfig(AppConfig):
 
     name = "complaints"
     verbose_name = _("Complaints")
+
+    def ready(self):
+        from complaints import (
+            events,  # noqa: F401  (audit event types)
+            registrations,
+            roles,
+            seed,  # noqa: F401  (demo complaints)
+        )
+
+        roles.extend_roles()
+        from complaints import privacy
+
+        privacy.register()
+        registrations.register_all()

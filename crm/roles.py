@@ -19,6 +19,7 @@ SALES_REP = "sales_rep"
 SALES_MANAGER = "sales_manager"
 GENERAL_MANAGER = "general_manager"
 SERVICE_STAFF = "service_staff"
+SERVICE_MANAGER = "service_manager"
 DPO = "data_protection_officer"
 AUDITOR = "auditor"
 ADMIN = "admin"
@@ -28,6 +29,7 @@ LABELS = {
     SALES_MANAGER: _("Sales manager"),
     GENERAL_MANAGER: _("General manager"),
     SERVICE_STAFF: _("Service staff"),
+    SERVICE_MANAGER: _("Service manager"),
     DPO: _("Data protection officer"),
     AUDITOR: _("Auditor"),
     ADMIN: _("Administrator"),
@@ -85,7 +87,15 @@ def unaccounted(permissions) -> list[str]:
 extend(ADMIN, ["crm.view_user", "crm.add_user", "crm.change_user"])
 extend(ADMIN, ["crm.view_team", "crm.add_team", "crm.change_team", "auth.view_group"])
 extend(ADMIN, ["django_celery_beat.view_periodictask", "django_celery_beat.change_periodictask"])
-for _role in (SALES_REP, SALES_MANAGER, GENERAL_MANAGER, SERVICE_STAFF, DPO, AUDITOR):
+for _role in (
+    SALES_REP,
+    SALES_MANAGER,
+    GENERAL_MANAGER,
+    SERVICE_STAFF,
+    SERVICE_MANAGER,
+    DPO,
+    AUDITOR,
+):
     extend(_role, ["crm.view_user", "crm.view_team"])
 
 declare_unused(

@@ -11,6 +11,7 @@ DEMO_USERS = [
     ("rep3", roles.SALES_REP, "South", "Min", "Wu"),
     ("gm", roles.GENERAL_MANAGER, None, "Hua", "Zheng"),
     ("service1", roles.SERVICE_STAFF, None, "Ying", "Wang"),
+    ("servicemgr", roles.SERVICE_MANAGER, None, "Qiang", "Liu"),
     ("dpo", roles.DPO, None, "Lei", "Feng"),
     ("auditor", roles.AUDITOR, None, "Jing", "Chen"),
     ("admin", roles.ADMIN, None, "Tao", "Chu"),

@@ -1,0 +1,111 @@
+"""What the complaints app adds to the customer card, the home page, the header, merges
+and reveals, through the registries of ``customers`` and ``crm`` only."""
+
+from __future__ import annotations
+
+from django.utils.translation import gettext_lazy as _
+
+from complaints import permissions as perms
+
+
+def complaints_tab_context(request, customer) -> dict:
+    from complaints import selectors
+
+    return {"complaints": selectors.complaints_of_customer(customer=customer, user=request.user)}
+
+
+def complaints_tab_permission(user, customer) -> bool:
+    return user.has_perm(perms.VIEW)
+
+
+def complaint_timeline(customer, user, limit):
+    from complaints import selectors
+
+    return selectors.customer_timeline_entries(customer=customer, user=user, limit=limit)
+
+
+def dashboard_context(user):
+    if not user.has_perm(perms.HANDLE):
+        return None
+    from complaints import selectors
+
+    return selectors.service_queue_summary(user=user)
+
+
+def register_notification_kinds() -> None:
+    try:
+        from crm import notifications
+    except ImportError:  # lands with the lead's integration
+        return
+    notifications.register(
+        notifications.Kind(
+            code="complaints.assigned",
+            text=_("Complaint %(complaint)s was assigned to you"),
+            email=True,
+        )
+    )
+    notifications.register(
+        notifications.Kind(
+            code="complaints.escalated",
+            text=_("Complaint %(complaint)s is past its SLA deadline"),
+            email=True,
+        )
+    )
+
+
+def register_all() -> None:
+    from complaints.models import Complaint
+    from crm import dashboard, navigation
+    from customers import card_tabs, merge_policies, reveal_rules, timeline
+
+    card_tabs.register(
+        card_tabs.CardTab(
+            key="complaints",
+            label=_("Complaints"),
+            template="complaints/card_tab.html",
+            context=complaints_tab_context,
+            permission=complaints_tab_permission,
+            order=75,
+        )
+    )
+    timeline.register(complaint_timeline)
+    dashboard.register(
+        dashboard.Panel(
+            key="complaints",
+            template="complaints/_dashboard.html",
+            context=dashboard_context,
+            order=30,
+        )
+    )
+    for entry in (
+        navigation.NavEntry(
+            key="complaints",
+            label=_("Complaints"),
+            description=_("The complaint board: the service queue by status, with SLA clocks."),
+            url_name="complaints:board",
+            permissions=(perms.VIEW,),
+            order=60,
+        ),
+        navigation.NavEntry(
+            key="caller-lookup",
+            label=_("Caller look-up"),
+            description=_("Find a caller by exact phone, ID number or customer code."),
+            url_name="complaints:lookup",
+            permissions=(perms.LOOKUP,),
+            order=61,
+        ),
+        navigation.NavEntry(
+            key="service-reports",
+            label=_("Service reports"),
+            description=_("Complaint volume, SLA compliance, time to resolve, satisfaction."),
+            url_name="complaints:reports",
+            permissions=(perms.REPORTS,),
+            order=62,
+        ),
+    ):
+        navigation.register(entry)
+    # A merged card's complaints move to the survivor (re-encrypted under its key).
+    merge_policies.register(Complaint, merge_policies.MOVE)
+    # DESIGN §3: the assignee of an open complaint may reveal the phone (audited).
+    reveal_rules.register(perms.assignee_may_reveal_phone)
+    register_notification_kinds()
