@@ -1,5 +1,15 @@
 """HTML pages of the analytics app."""
 
+from django.urls import path
+
+from analytics import views
+
 app_name = "analytics"
 
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.report_page, name="reports"),
+    path("runs/", views.run_list, name="runs"),
+    path("runs/<int:run_id>/", views.run_detail, name="run"),
+    path("runs/<int:run_id>/retry/", views.run_retry, name="run-retry"),
+    path("runs/<int:run_id>/download/", views.run_download, name="run-download"),
+]
