@@ -6,12 +6,13 @@ import hashlib
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from audit import events, keys
 from crm import personal_data
 from crm.fields import EncryptedTextField, raw_value
-from crm.models import EncryptedRow
+from crm.models import BusinessModel, EncryptedRow
 from crm.querysets import KeyPreloadingQuerySet
 
 
@@ -237,3 +238,337 @@ class ChainCheckpoint(models.Model):
                 "taken_at": self.taken_at.astimezone(datetime.UTC).isoformat(),
             },
         )
+
+
+# --- privacy operations (issue 12): retention, purge, requests, monitoring, incidents ------
+
+
+class PrivacyRecordQuerySet(KeyPreloadingQuerySet):
+    key_field = "subject_key_id"
+
+
+class PrivacyRecord(EncryptedRow, BusinessModel):
+    """Base of the privacy registers: a free-text note encrypted under the data key of the
+    customer the row concerns (shredded with it), else under the master key."""
+
+    subject_key_id = models.UUIDField(null=True, blank=True, editable=False)
+    personal_data_subject = personal_data.by_key("subject_key_id")
+
+    objects = PrivacyRecordQuerySet.as_manager()
+
+    class Meta:
+        abstract = True
+
+
+class RetentionPolicy(BusinessModel):
+    """How long one category of data is kept (DESIGN §3 "Retention and destruction")."""
+
+    class Category(models.TextChoices):
+        CUSTOMER = "customer", _("Customers with no trading and no open matter")
+        INTERACTION = "interaction", _("Interaction notes")
+        COMPLAINT = "complaint", _("Closed complaints")
+        AUDIT_EVENT = "audit_event", _("Audit events")
+
+    category = models.CharField(
+        _("data category"), max_length=30, choices=Category.choices, unique=True
+    )
+    years = models.PositiveSmallIntegerField(_("kept for (years)"))
+    is_active = models.BooleanField(_("applied by the daily job"), default=True)
+
+    class Meta:
+        verbose_name = _("retention policy")
+        verbose_name_plural = _("retention policies")
+        ordering = ["category"]
+
+    def __str__(self):
+        return f"{self.category}: {self.years}"
+
+
+class LegalHold(PrivacyRecord):
+    """A customer whose data must not be purged (litigation, an authority's request)."""
+
+    customer_id = models.BigIntegerField(_("customer"), db_index=True)
+    customer_code = models.CharField(_("customer code"), max_length=20)
+    reason = EncryptedTextField(
+        _("reason"), subject_key_field="subject_key_id", master_key_fallback=True, mask="text"
+    )
+    placed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("placed by"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    lifted_at = models.DateTimeField(_("lifted at"), null=True, blank=True)
+    lifted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("lifted by"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    lift_reason = EncryptedTextField(
+        _("reason for lifting"),
+        subject_key_field="subject_key_id",
+        master_key_fallback=True,
+        mask="text",
+    )
+
+    class Meta:
+        verbose_name = _("legal hold")
+        verbose_name_plural = _("legal holds")
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return f"hold {self.pk} on {self.customer_code}"
+
+    @property
+    def is_active(self) -> bool:
+        return self.lifted_at is None
+
+
+class DestructionRecord(BusinessModel):
+    """One purge run: what was destroyed (categories and counts, never values), under which
+    policy, when and by which job; its hash is recorded in the audit chain."""
+
+    class Trigger(models.TextChoices):
+        SCHEDULE = "schedule", _("Daily job")
+        COMMAND = "command", _("Command")
+        REQUEST = "request", _("Subject request")
+
+    class Status(models.TextChoices):
+        RUNNING = "running", _("Running")
+        DONE = "done", _("Done")
+        FAILED = "failed", _("Failed")
+
+    trigger = models.CharField(_("started by"), max_length=20, choices=Trigger.choices)
+    job = models.CharField(_("job"), max_length=100, blank=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("actor"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    policies = models.JSONField(_("policies"), default=dict, blank=True)
+    status = models.CharField(
+        _("status"), max_length=20, choices=Status.choices, default=Status.RUNNING
+    )
+    started_at = models.DateTimeField(_("started at"), default=timezone.now)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+    subjects = models.PositiveIntegerField(_("subjects purged"), default=0)
+    skipped = models.JSONField(_("skipped"), default=dict, blank=True)
+    counts = models.JSONField(_("rows scrubbed per category"), default=dict, blank=True)
+    record_hash = models.CharField(_("record hash"), max_length=64, blank=True)
+
+    class Meta:
+        verbose_name = _("destruction record")
+        verbose_name_plural = _("destruction records")
+        ordering = ["-started_at", "-id"]
+        permissions = [("purge_customers", "Can purge expired customers' personal data")]
+
+    def __str__(self):
+        return f"destruction {self.pk}"
+
+    def evidence(self) -> dict:
+        """The record as evidence: what its hash covers."""
+        return {
+            "id": self.pk,
+            "trigger": self.trigger,
+            "job": self.job,
+            "actor": self.actor_id,
+            "policies": self.policies,
+            "started_at": self.started_at.astimezone(datetime.UTC).isoformat(),
+            "finished_at": self.finished_at.astimezone(datetime.UTC).isoformat()
+            if self.finished_at
+            else None,
+            "subjects": self.subjects,
+            "skipped": self.skipped,
+            "counts": self.counts,
+            "customers": sorted(self.purged.values_list("customer_code", flat=True)),
+        }
+
+    def compute_hash(self) -> str:
+        return hashlib.sha256(keys.canonical(self.evidence())).hexdigest()
+
+
+class PurgedSubject(BusinessModel):
+    """One customer purged by a destruction record. ``state`` makes the purge resumable:
+    ``scrubbed`` (rows emptied, committed) then ``destroyed`` (data key and digests gone)."""
+
+    class State(models.TextChoices):
+        SCRUBBED = "scrubbed", _("Rows scrubbed")
+        DESTROYED = "destroyed", _("Key destroyed")
+
+    record = models.ForeignKey(
+        DestructionRecord,
+        verbose_name=_("destruction record"),
+        on_delete=models.PROTECT,
+        related_name="purged",
+    )
+    customer_id = models.BigIntegerField(_("customer"), unique=True)
+    customer_code = models.CharField(_("customer code"), max_length=20)
+    data_key_id = models.UUIDField(editable=False)
+    policy = models.CharField(_("policy"), max_length=30, blank=True)
+    state = models.CharField(_("state"), max_length=20, choices=State.choices)
+    counts = models.JSONField(_("rows scrubbed"), default=dict, blank=True)
+
+    class Meta:
+        verbose_name = _("purged customer")
+        verbose_name_plural = _("purged customers")
+        ordering = ["-id"]
+
+    def __str__(self):
+        return f"purged {self.customer_code}"
+
+
+class SubjectRequest(PrivacyRecord):
+    """A customer's request under PIPL arts. 44–47, with its due date and what was done."""
+
+    class Kind(models.TextChoices):
+        ACCESS = "access", _("Access / copy")
+        CORRECTION = "correction", _("Correction")
+        DELETION = "deletion", _("Deletion")
+        WITHDRAWAL = "withdrawal", _("Consent withdrawal")
+
+    class Status(models.TextChoices):
+        OPEN = "open", _("Open")
+        DONE = "done", _("Done")
+        REFUSED = "refused", _("Refused")
+
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
+    status = models.CharField(
+        _("status"), max_length=20, choices=Status.choices, default=Status.OPEN, db_index=True
+    )
+    customer_id = models.BigIntegerField(_("customer"), db_index=True)
+    customer_code = models.CharField(_("customer code"), max_length=20)
+    received_on = models.DateField(_("received on"))
+    due_on = models.DateField(_("due on"), db_index=True)
+    handler = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("handler"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    details = EncryptedTextField(
+        _("details"), subject_key_field="subject_key_id", master_key_fallback=True, mask="text"
+    )
+    outcome = EncryptedTextField(
+        _("what was done"),
+        subject_key_field="subject_key_id",
+        master_key_fallback=True,
+        mask="text",
+    )
+    result = models.JSONField(_("result"), default=dict, blank=True)  # codes and counts
+    completed_at = models.DateTimeField(_("completed at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("subject request")
+        verbose_name_plural = _("subject requests")
+        ordering = ["due_on", "id"]
+
+    def __str__(self):
+        return f"request {self.pk} ({self.kind})"
+
+    @property
+    def is_overdue(self) -> bool:
+        return self.status == self.Status.OPEN and self.due_on < timezone.localdate()
+
+
+class AlertThreshold(BusinessModel):
+    """How many accesses of one kind a user may make in one window before the DPO is told."""
+
+    class Kind(models.TextChoices):
+        REVEAL = "reveal", _("Reveals")
+        EXPORT = "export", _("Exports")
+        CARD_VIEW = "card_view", _("Card views")
+
+    class Window(models.TextChoices):
+        HOUR = "hour", _("Per hour")
+        DAY = "day", _("Per day")
+
+    kind = models.CharField(_("access"), max_length=20, choices=Kind.choices)
+    window = models.CharField(_("window"), max_length=10, choices=Window.choices)
+    limit = models.PositiveIntegerField(_("limit"))
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        verbose_name = _("alert threshold")
+        verbose_name_plural = _("alert thresholds")
+        ordering = ["kind", "window"]
+        constraints = [
+            models.UniqueConstraint(fields=["kind", "window"], name="audit_threshold_unique")
+        ]
+
+    def __str__(self):
+        return f"{self.kind}/{self.window} > {self.limit}"
+
+
+class AccessAlert(BusinessModel):
+    """A user crossed a threshold in one window; raised once per (user, threshold, window)."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("user"), on_delete=models.PROTECT, related_name="+"
+    )
+    kind = models.CharField(_("access"), max_length=20, choices=AlertThreshold.Kind.choices)
+    window = models.CharField(_("window"), max_length=10, choices=AlertThreshold.Window.choices)
+    window_start = models.DateTimeField(_("window start"))
+    limit = models.PositiveIntegerField(_("limit"))
+    count = models.PositiveIntegerField(_("count"))
+    acknowledged_at = models.DateTimeField(_("acknowledged at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("access alert")
+        verbose_name_plural = _("access alerts")
+        ordering = ["-window_start", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "kind", "window", "window_start"],
+                name="audit_alert_once_per_window",
+            )
+        ]
+
+    def __str__(self):
+        return f"alert {self.kind}/{self.window} user {self.user_id}"
+
+
+class Incident(PrivacyRecord):
+    """A suspected leak or loss of personal data (DESIGN §3 "Incidents")."""
+
+    class Severity(models.TextChoices):
+        LOW = "low", _("Low")
+        MEDIUM = "medium", _("Medium")
+        HIGH = "high", _("High")
+        CRITICAL = "critical", _("Critical")
+
+    summary = EncryptedTextField(
+        _("what happened"),
+        subject_key_field="subject_key_id",
+        master_key_fallback=True,
+        mask="text",
+    )
+    detected_at = models.DateTimeField(_("detected at"))
+    reported_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("detected by"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    severity = models.CharField(_("severity"), max_length=20, choices=Severity.choices)
+    customer_ids = models.JSONField(_("customers affected"), default=list, blank=True)
+    containment = EncryptedTextField(
+        _("containment"), subject_key_field="subject_key_id", master_key_fallback=True, mask="text"
+    )
+    authorities_told_at = models.DateTimeField(_("authorities told at"), null=True, blank=True)
+    customers_told_at = models.DateTimeField(_("customers told at"), null=True, blank=True)
+    closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("incident")
+        verbose_name_plural = _("incidents")
+        ordering = ["-detected_at", "-id"]
+        permissions = [("view_incident_contacts", "Can see the affected customers' contacts")]
+
+    def __str__(self):
+        return f"incident {self.pk}"

@@ -92,7 +92,19 @@ def record_event(
     event.save(force_insert=True)
     logger.info("audit %s id=%s actor=%s", action, event.pk, actor_id)
     _chain_on_commit()
+    for hook in _after_record:
+        hook(event)
     return event
+
+
+_after_record: list = []
+
+
+def after_record(hook) -> None:
+    """Run ``hook(event)`` after each event is recorded (access monitoring); the hook must
+    defer its work to the commit and never raise."""
+    if hook not in _after_record:
+        _after_record.append(hook)
 
 
 def _chain_after_commit() -> None:

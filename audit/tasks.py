@@ -10,3 +10,20 @@ def audit_chain_checkpoint_task() -> int | None:
 
     checkpoint = audit_chain_checkpoint()
     return checkpoint.sequence if checkpoint is not None else None
+
+
+@shared_task(name="audit.purge_expired")
+def purge_expired_task() -> int:
+    """The daily retention run: purge what has expired (beat); returns the record's id."""
+    from audit.retention import purge_expired
+
+    _plan, record = purge_expired(job="celery audit.purge_expired")
+    return record.pk
+
+
+@shared_task(name="audit.subject_requests_overdue")
+def subject_requests_overdue_task() -> int:
+    """Tell handlers and DPOs of requests that fell due yesterday (daily, beat)."""
+    from audit.subject_requests import subject_requests_notify_overdue
+
+    return subject_requests_notify_overdue()
