@@ -13,16 +13,17 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 ## make run: install, migrate, load demo data into an empty database, serve on :8000
+## Quiet unless a step fails (then its whole output is shown); the logins table comes last.
+quietly = out=$$($(1) 2>&1) || { printf '%s\n' "$$out"; echo "make run: '$(1)' failed."; exit 1; }
 run: $(STAMP)
-	$(PY) manage.py generate_env
-	$(MAKE) --no-print-directory migrate
-	$(PY) manage.py seed_demo --if-empty
-	@echo ""
-	@echo "Demo logins (password: $$($(PY) -c 'import os; os.environ.setdefault("DJANGO_SETTINGS_MODULE","crm.settings"); import django; django.setup(); from django.conf import settings; print(settings.DEMO_PASSWORD)')):"
-	@echo "  rep1 rep2 (team North, manager manager1)  rep3 (team South, manager manager2)"
-	@echo "  gm  service1  dpo  auditor  admin"
-	@echo "Open http://127.0.0.1:8000"
-	$(PY) manage.py runserver 127.0.0.1:8000
+	@echo "Preparing the keys, the database and the demo data..."
+	@$(call quietly,$(PY) manage.py generate_env)
+	@$(call quietly,$(PY) manage.py migrate --noinput --database keys)
+	@$(call quietly,$(PY) manage.py migrate --noinput)
+	@$(call quietly,$(PY) manage.py seed_demo --if-empty)
+	@logins="$$($(PY) manage.py demo_logins)" && \
+	  { (sleep 3; printf '%s\n' "$$logins") & } && \
+	  exec $(PY) manage.py runserver 127.0.0.1:8000
 
 ## make test: the whole suite (PostgreSQL/Redis when DATABASE_URL/CELERY_BROKER_URL are set)
 test: $(STAMP)

@@ -33,6 +33,14 @@ class CustomersConfig(AppConfig):
                 order=10,
             ),
             navigation.NavEntry(
+                key="board",
+                label=_("Stage board"),
+                description=_("Your customers by service stage; move them between stages."),
+                url_name="customers:board",
+                permissions=("customers.change_customer",),
+                order=15,
+            ),
+            navigation.NavEntry(
                 key="visit-plan",
                 label=_("Visit plan"),
                 description=_("Prospects you plan to visit, and each visit's result."),
@@ -84,6 +92,10 @@ class CustomersConfig(AppConfig):
 
         register_import_targets()
         register_export_targets()
+        # Subject access and purge of this app's rows (crm.privacy).
+        from customers import privacy
+
+        privacy.register()
 
 
 def _register_card_tabs():
@@ -138,12 +150,9 @@ def _register_card_tabs():
 
 
 def _dashboard_context(user):
-    if not user.has_perm("customers.change_customer"):
-        return None
-    from customers import selectors
+    """The home page by role (issue 13): a rep's day, a manager's team, the company's
+    figures for the general manager, access figures for the DPO and the auditor, and the
+    cards shared with service staff. Each part runs a fixed number of queries."""
+    from customers import dashboards
 
-    return {
-        "overdue": list(selectors.reverification_due_for(user)),
-        "follow_ups": list(selectors.follow_ups_due_for(user)),
-        "removed": list(selectors.visit_plan_removed_recently(user)),
-    }
+    return dashboards.context_for(user)

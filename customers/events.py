@@ -28,3 +28,6 @@ CAMPAIGN_SENT = register("customers.campaign_sent", _("Campaign sent"))
 ATTRIBUTE_SENSITIVITY_CHANGED = register(
     "customers.attribute_sensitivity_changed", _("Custom attribute's personal-data class changed")
 )
+CUSTOMER_STATUS_CHANGED = register("customers.status_changed", _("Customer status changed"))
+CUSTOMER_OWNER_CHANGED = register("customers.owner_changed", _("Customer owner changed"))
+CUSTOMERS_HANDED_OVER = register("customers.handed_over", _("A rep's customers handed over"))

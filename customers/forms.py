@@ -239,14 +239,47 @@ class InteractionForm(BootstrapMixin, forms.Form):
     next_follow_up = DateField(label=_("Next follow-up"), required=False, widget=DATE)
 
 
+class UserChoiceField(forms.ModelChoiceField):
+    """A user shown by his display name, never by a group code."""
+
+    def label_from_instance(self, obj):
+        return obj.get_full_name() or obj.get_username()
+
+
 class StageMoveForm(BootstrapMixin, forms.Form):
     to_stage = forms.ModelChoiceField(
         label=_("New stage"), queryset=ServiceStage.objects.filter(is_active=True)
     )
-    responsible = forms.ModelChoiceField(
+    responsible = UserChoiceField(
         label=_("Responsible"), queryset=User.objects.filter(is_active=True).order_by("username")
     )
     note = forms.CharField(label=_("Note"), max_length=300, required=False)
+
+    def __init__(self, *args, customer: Customer | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if customer is not None:
+            from customers.selectors import card_actors
+
+            # Only those who may act on the card (never an auditor or an administrator).
+            self.fields["responsible"].queryset = card_actors(customer)
+
+
+class StatusForm(BootstrapMixin, forms.Form):
+    """Move the card along prospect → active → dormant → closed."""
+
+    to_status = forms.ChoiceField(label=_("New status"), choices=())
+    reason = forms.CharField(
+        label=_("Reason"),
+        max_length=300,
+        required=False,
+        help_text=_("Needed for dormant, closed and reopening."),
+    )
+
+    def __init__(self, *args, customer: Customer, **kwargs):
+        super().__init__(*args, **kwargs)
+        from customers.services.workspace import status_choices_for
+
+        self.fields["to_status"].choices = status_choices_for(customer)
 
 
 REVEALABLE = [
@@ -262,21 +295,40 @@ REVEALABLE = [
 ]
 
 
+# The labels the profile uses, for every field a reveal may return.
+REVEALABLE_LABELS = {
+    **{name: field.label for name, field in CardFieldsForm.base_fields.items()},
+    **dict(REVEALABLE),
+}
+
+
 class RevealForm(BootstrapMixin, forms.Form):
+    """Reveal for a purpose picked from a list (DESIGN §3); "other" needs a few words."""
+
     fields_ = forms.MultipleChoiceField(
         label=_("Show in clear"), choices=REVEALABLE, widget=forms.CheckboxSelectMultiple
     )
-    reason = forms.CharField(label=_("Why do you need it?"), max_length=300)
+    # Checked by the service (after the right to reveal): "Choose why…" under the field.
+    purpose = forms.ChoiceField(label=_("Purpose"), choices=(), required=False)
+    reason = forms.CharField(
+        label=_("Details"),
+        max_length=300,
+        required=False,
+        help_text=_('Required for "Other".'),
+    )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        from customers.services.workspace import REVEAL_PURPOSES
+
+        self.fields["purpose"].choices = [("", "—"), *REVEAL_PURPOSES]
         self.fields["fields_"].widget.attrs["class"] = "form-check-input"
 
 
 class GrantForm(BootstrapMixin, forms.Form):
     """Share a card with another user (read only, masked), optionally until a date."""
 
-    user = forms.ModelChoiceField(
+    user = UserChoiceField(
         label=_("User"),
         queryset=User.objects.filter(is_active=True).order_by("username"),
         to_field_name="username",
@@ -288,6 +340,14 @@ class GrantForm(BootstrapMixin, forms.Form):
         help_text=_("Leave empty for access until revoked."),
     )
     reason = forms.CharField(label=_("Reason"), max_length=300)
+
+    def __init__(self, *args, customer: Customer | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if customer is not None:
+            from customers.selectors import grantable_users
+
+            # Service staff and sales colleagues only (never an auditor or the owner).
+            self.fields["user"].queryset = grantable_users(customer)
 
 
 class VisitRecordForm(BootstrapMixin, forms.Form):

@@ -29,6 +29,7 @@ from customers import permissions as perms
 from customers import timeline as timeline_registry
 from customers.filters import CustomerFilter
 from customers.models import (
+    BusinessType,
     Campaign,
     CampaignSend,
     Consent,
@@ -37,7 +38,9 @@ from customers.models import (
     IdentityDocument,
     ImportJob,
     Interaction,
+    ServiceStage,
     StageMove,
+    Tier,
     VisitPlanEntry,
 )
 
@@ -598,3 +601,272 @@ def import_job_progress(job: ImportJob) -> int:
 def import_error_rows(errors: list[dict]) -> list[dict]:
     """The stored errors as ``{"line", "column", "message"}`` in the active language."""
     return error_rows(errors)
+
+
+# --- the daily workspace ------------------------------------------------------------------
+
+
+def card_actors(customer: Customer) -> QuerySet:
+    """Active users who may act on a card: its owner, the members and manager of the
+    owner's current team, general managers, and service staff or colleagues holding a live
+    grant on it. Never an auditor, a DPO or an administrator (they do not work cards)."""
+    from crm import roles
+    from crm.models import User
+    from customers.models import CustomerUserObjectPermission
+
+    granted = CustomerUserObjectPermission.objects.filter(
+        perms.live_grants(), content_object=customer, permission__codename="view_customer"
+    ).values("user_id")
+    sales = [roles.SALES_REP, roles.SALES_MANAGER]
+    working = Q(groups__name__in=sales)
+    team = Q(pk=customer.owner_id)
+    owner_team = (
+        User.objects.filter(pk=customer.owner_id).values("team_id")
+        if customer.owner_id
+        else User.objects.none().values("team_id")
+    )
+    team |= working & Q(team__in=owner_team)
+    team |= Q(managed_teams__in=owner_team)
+    acting = (
+        team
+        | Q(groups__name=roles.GENERAL_MANAGER)
+        | (Q(pk__in=granted) & Q(groups__name__in=[*sales, roles.SERVICE_STAFF]))
+    )
+    ids = User.objects.filter(acting, is_active=True).values("pk")
+    return User.objects.filter(pk__in=ids).order_by("last_name", "first_name", "username")
+
+
+def grantable_users(customer: Customer) -> QuerySet:
+    """Whom a card may be shared with: active service staff and sales colleagues who do not
+    already answer for it (never its owner, an auditor, a DPO or an administrator)."""
+    from crm import roles
+    from crm.models import User
+
+    ids = (
+        User.objects.filter(
+            is_active=True,
+            groups__name__in=[roles.SERVICE_STAFF, roles.SALES_REP, roles.SALES_MANAGER],
+        )
+        .exclude(pk=customer.owner_id)
+        .values("pk")
+    )
+    return User.objects.filter(pk__in=ids).order_by("last_name", "first_name", "username")
+
+
+# --- dashboards by role (issue 13 item 1): each read is one aggregate query -------------
+
+
+def _counts(queryset: QuerySet, field: str, labels: dict | None = None) -> list[dict]:
+    """``[{"label", "count"}]`` of ``queryset`` grouped by ``field``, largest first."""
+    rows = queryset.order_by().values(field).annotate(n=Count("pk")).order_by("-n", field)
+    return [
+        {
+            "label": str((labels or {}).get(row[field], row[field] if row[field] else "—")),
+            "count": row["n"],
+        }
+        for row in rows
+    ]
+
+
+def dashboard_rep(user, *, today: date | None = None) -> dict:
+    """A rep's day: follow-ups due this week, overdue re-verifications, his visit plan,
+    his recent interactions and his customers by stage (6 queries)."""
+    today = today or timezone.localdate()
+    week_end = today + timedelta(days=6 - today.weekday())
+    mine = perms.visible_customers(user).filter(owner=user)
+    follow_ups = list(
+        Interaction.objects.filter(
+            customer__in=mine.values("pk"),
+            follow_up_done=False,
+            next_follow_up__isnull=False,
+            next_follow_up__lte=week_end,
+        )
+        .select_related("customer")
+        .order_by("next_follow_up", "pk")[:20]
+    )
+    stages = dict(ServiceStage.objects.values_list("pk", "name"))
+    return {
+        "today": today,
+        "week_end": week_end,
+        "follow_ups": follow_ups,
+        "overdue": list(reverification_due_for(user, limit=10)),
+        "visits": list(
+            VisitPlanEntry.objects.filter(
+                _still_visible(user), rep=user, status=VisitPlanEntry.Status.ACTIVE
+            )
+            .select_related("customer")
+            .order_by("next_visit_on", "pk")[:10]
+        ),
+        "recent": list(
+            Interaction.objects.filter(user=user, customer__in=mine.values("pk"))
+            .select_related("customer")
+            .order_by("-occurred_at", "-pk")[:10]
+        ),
+        "by_stage": _counts(mine.exclude(status=Customer.Status.MERGED), "stage_id", stages),
+    }
+
+
+def dashboard_team(manager, *, today: date | None = None) -> dict:
+    """Per rep of the teams ``manager`` runs: customers, follow-ups due this week, overdue
+    re-verifications, interactions in the last 7 days (4 queries)."""
+    from crm.models import User
+
+    today = today or timezone.localdate()
+    week_end = today + timedelta(days=6 - today.weekday())
+    members = list(
+        User.objects.filter(team__manager=manager, is_active=True).order_by(
+            "last_name", "first_name", "username"
+        )
+    )
+    ids = [m.pk for m in members]
+    live = Customer.objects.filter(owner_id__in=ids).exclude(status=Customer.Status.MERGED)
+    customers = dict(
+        live.order_by().values("owner_id").annotate(n=Count("pk")).values_list("owner_id", "n")
+    )
+    overdue = dict(
+        reverification_overdue(today=today)
+        .filter(owner_id__in=ids)
+        .order_by()
+        .values("owner_id")
+        .annotate(n=Count("pk"))
+        .values_list("owner_id", "n")
+    )
+    interactions = Interaction.objects.filter(customer__owner_id__in=ids).order_by()
+    activity = dict(
+        interactions.filter(occurred_at__gte=timezone.now() - timedelta(days=7), user_id__in=ids)
+        .values("user_id")
+        .annotate(n=Count("pk"))
+        .values_list("user_id", "n")
+    )
+    due = dict(
+        interactions.filter(
+            follow_up_done=False, next_follow_up__isnull=False, next_follow_up__lte=week_end
+        )
+        .values("customer__owner_id")
+        .annotate(n=Count("pk"))
+        .values_list("customer__owner_id", "n")
+    )
+    rows = [
+        {
+            "user": member,
+            "customers": customers.get(member.pk, 0),
+            "follow_ups": due.get(member.pk, 0),
+            "overdue": overdue.get(member.pk, 0),
+            "interactions": activity.get(member.pk, 0),
+        }
+        for member in members
+    ]
+    totals = {
+        key: sum(row[key] for row in rows)
+        for key in ("customers", "follow_ups", "overdue", "interactions")
+    }
+    return {"rows": rows, "totals": totals}
+
+
+def _month_starts(today: date, months: int) -> list[date]:
+    first = today.replace(day=1)
+    starts = []
+    for _i in range(months):
+        starts.append(first)
+        first = (first - timedelta(days=1)).replace(day=1)
+    return list(reversed(starts))
+
+
+def dashboard_company(*, today: date | None = None) -> dict:
+    """Company figures for the general manager (6 queries): customers by status, tier,
+    business type and team; new customers per month (12); interactions per week (8)."""
+    from django.db.models.functions import TruncDate
+
+    today = today or timezone.localdate()
+    live = Customer.objects.exclude(status=Customer.Status.MERGED)
+    tiers = {t.pk: str(t) for t in Tier.objects.all()}
+    types = {b.pk: str(b) for b in BusinessType.objects.all()}
+    by_team = _counts(live, "owner__team__name")
+    months = _month_starts(today, 12)
+    created = dict.fromkeys(months, 0)
+    since = timezone.make_aware(datetime.combine(months[0], datetime.min.time()))
+    for day, n in (
+        live.filter(created_at__gte=since)
+        .annotate(day=TruncDate("created_at"))
+        .order_by()
+        .values("day")
+        .annotate(n=Count("pk"))
+        .values_list("day", "n")
+    ):
+        created[day.replace(day=1)] = created.get(day.replace(day=1), 0) + n
+    week_start = today - timedelta(days=today.weekday())
+    weeks = [week_start - timedelta(weeks=i) for i in range(7, -1, -1)]
+    per_week = dict.fromkeys(weeks, 0)
+    since = timezone.make_aware(datetime.combine(weeks[0], datetime.min.time()))
+    for day, n in (
+        Interaction.objects.filter(occurred_at__gte=since)
+        .annotate(day=TruncDate("occurred_at"))
+        .order_by()
+        .values("day")
+        .annotate(n=Count("pk"))
+        .values_list("day", "n")
+    ):
+        monday = day - timedelta(days=day.weekday())
+        per_week[monday] = per_week.get(monday, 0) + n
+    return {
+        "by_status": _counts(live, "status", dict(Customer.Status.choices)),
+        "by_tier": _counts(live, "tier_id", tiers),
+        "by_business_type": _counts(live, "business_type_id", types),
+        "by_team": by_team,
+        "new_per_month": [{"label": m.strftime("%Y-%m"), "count": created[m]} for m in months],
+        "interactions_per_week": [{"label": w.isoformat(), "count": per_week[w]} for w in weeks],
+    }
+
+
+# The audit actions the privacy dashboard counts per day.
+WATCHED_ACTIONS = {
+    "customers.revealed": "reveals",
+    "customers.exported": "exports",
+    "access.denied": "denials",
+}
+
+
+def dashboard_privacy(*, today: date | None = None, days: int = 14, threshold: int = 20) -> dict:
+    """Reveals, exports and denials per day (last ``days``) and unusual activity: users
+    with more than ``threshold`` reveals or exports in the last 24 hours (2 queries)."""
+    from django.db.models.functions import TruncDate
+
+    from audit.models import AuditEvent
+    from crm.models import User
+
+    today = today or timezone.localdate()
+    day_list = [today - timedelta(days=i) for i in range(days - 1, -1, -1)]
+    since = timezone.make_aware(datetime.combine(day_list[0], datetime.min.time()))
+    table = {day: dict.fromkeys(WATCHED_ACTIONS.values(), 0) for day in day_list}
+    for day, action, n in (
+        AuditEvent.objects.filter(occurred_at__gte=since, action__in=list(WATCHED_ACTIONS))
+        .annotate(day=TruncDate("occurred_at"))
+        .order_by()
+        .values("day", "action")
+        .annotate(n=Count("pk"))
+        .values_list("day", "action", "n")
+    ):
+        if day in table:
+            table[day][WATCHED_ACTIONS[action]] += n
+    heavy = (
+        AuditEvent.objects.filter(
+            occurred_at__gte=timezone.now() - timedelta(hours=24),
+            action__in=["customers.revealed", "customers.exported"],
+            actor__isnull=False,
+        )
+        .order_by()
+        .values("actor_id")
+        .annotate(n=Count("pk"))
+        .filter(n__gt=threshold)
+    )
+    counts = dict(heavy.values_list("actor_id", "n"))
+    users = User.objects.in_bulk(list(counts)) if counts else {}
+    unusual = sorted(
+        ({"user": users[pk], "count": n} for pk, n in counts.items() if pk in users),
+        key=lambda row: (-row["count"], row["user"].username),
+    )
+    return {
+        "days": [{"label": day.isoformat(), **table[day]} for day in day_list],
+        "unusual": unusual,
+        "threshold": threshold,
+    }

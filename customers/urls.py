@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from customers.views import campaigns, cards, imports
+from customers.views import board, campaigns, cards, imports
 
 app_name = "customers"
 
@@ -28,9 +28,11 @@ urlpatterns = [
     ),
     path("<int:pk>/interactions/new/", cards.interaction_create_view, name="interaction-create"),
     path("<int:pk>/stage/", cards.stage_move_view, name="stage-move"),
+    path("<int:pk>/status/", cards.customer_status_view, name="status"),
     path("<int:pk>/visit-plan/", cards.visit_plan_add_view, name="visit-plan-add"),
     path("<int:pk>/grants/new/", cards.grant_create_view, name="grant-create"),
     path("<int:pk>/grants/<int:grant_id>/revoke/", cards.grant_revoke_view, name="grant-revoke"),
+    *board.urlpatterns,
     *imports.urlpatterns,
     *campaigns.urlpatterns,
 ]

@@ -1,7 +1,13 @@
 """Test settings: the product's settings plus a small app with encrypted test models."""
 
-from crm.settings import *  # noqa: F403
-from crm.settings import INSTALLED_APPS, PASSWORD_HASHERS
+import os
+
+# Hermetic: the suite never reads the developer's .env (``make run`` writes one with its own
+# keys, language and database); only the real environment (CI's DATABASE_URL…) counts.
+os.environ["CRM_ENV_FILE"] = ""
+
+from crm.settings import *  # noqa: E402, F403
+from crm.settings import INSTALLED_APPS, PASSWORD_HASHERS  # noqa: E402
 
 # tests.plugin_app stands in for an app built on customers: it plugs into the card through
 # the registries only (card tabs, API sections, timeline, roles). Never in production.

@@ -87,15 +87,14 @@ def test_rep_finds_a_customer_switches_tabs_and_reveals(live_url, customer, brow
     searches = []
     page.on("request", lambda request: searches.append((request.method, request.url)))
     page.fill("#id_q", "13812345678")
-    page.wait_for_function("document.querySelectorAll('#customer-rows tbody tr').length === 1")
+    # Selectors, not script predicates: the CSP forbids evaluating strings as JavaScript.
+    page.wait_for_selector("#customer-rows tbody tr:first-child:last-child")
     assert "13812345678" not in page.url
     assert ("POST", f"{live_url}/customers/") in searches
     assert not [url for _method, url in searches if "13812345678" in url]
     page.fill("#id_q", "明华")
     # The rows carry the posted filters for the export buttons: wait for this search's rows.
-    page.wait_for_function(
-        "document.querySelector('#customer-export input[name=q]')?.value === '明华'"
-    )
+    page.wait_for_selector("#customer-export input[name=q][value='明华']", state="attached")
     assert "张*华" in page.inner_text("#customer-rows")
     assert page.url == f"{live_url}/customers/"
 
@@ -106,8 +105,9 @@ def test_rep_finds_a_customer_switches_tabs_and_reveals(live_url, customer, brow
     page.click("a.nav-link:has-text('Profile')")
     page.wait_for_selector("#reveal-area")
 
-    page.check("#reveal-area input[value=phone]")
+    page.check("#reveal-area input[type=checkbox][value=phone]")
+    page.select_option("#reveal-area select[name=purpose]", "other")
     page.fill("#reveal-area input[name=reason]", "calling back about the order")
-    page.click("#reveal-area button[type=submit]")
+    page.click("#reveal-area button:has-text('Reveal')")
     page.wait_for_selector("#reveal-area .alert-warning")
     assert "13812345678" in page.inner_text("#reveal-area")

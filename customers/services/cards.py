@@ -20,7 +20,7 @@ from crm.exceptions import ConflictError
 from crm.fields import change_reason_seal
 from crm.models import Counter, Team, User
 from crm.permissions import require_perm
-from customers import events, search
+from customers import events, reveal_rules, search
 from customers import permissions as perms
 from customers.models import (
     BusinessType,
@@ -694,21 +694,35 @@ def customer_update(
 # --- reveal, view, re-verify, grant -------------------------------------------------------
 
 
-def customer_reveal(*, actor: User, customer: Customer, fields: list[str], reason: str) -> dict:
+def customer_reveal(
+    *,
+    actor: User,
+    customer: Customer,
+    fields: list[str],
+    reason: str = "",
+    purpose: str | None = None,
+) -> dict:
     """Clear values of the asked personal fields, for a user allowed to see them.
 
-    ``fields`` may name card fields, ``identity_documents`` and ``contacts``. The reason is
-    required and recorded with the field names (never the values) in the audit trail.
+    ``fields`` may name card fields, ``identity_documents`` and ``contacts``. A purpose
+    picked from ``workspace.REVEAL_PURPOSES`` ("other" with words in ``reason``), or else a
+    typed reason, is required and recorded with the field names (never the values) in the
+    audit trail.
     """
-    if not perms.can_reveal(actor, customer):
+    if not perms.can_reveal(actor, customer) and not reveal_rules.allows(actor, customer, fields):
         raise perms.refuse(
             actor,
             customer,
             "reveal",
             _("You are not allowed to see this customer's data in clear."),
         )
+    if purpose is not None:  # the pages always ask for a purpose; "" is none chosen
+        from customers.services.workspace import reveal_reason
+
+        reason = reveal_reason(purpose=purpose, text=reason)
     reason = (reason or "").strip()
-    if len(reason) < 4:
+    # Any words count (审核 as much as "check"); what is audited is the purpose.
+    if not reason:
         raise ValidationError({"reason": [_("Say why you need to see the data in clear.")]})
     allowed = {*PERSONAL_FIELDS, "identity_documents", "contacts", "attributes", "interactions"}
     unknown = set(fields) - allowed
@@ -744,7 +758,7 @@ def customer_reveal(*, actor: User, customer: Customer, fields: list[str], reaso
         actor=actor,
         obj=customer,
         reason=reason,
-        data={"fields": sorted(fields)},
+        data={"fields": sorted(fields), **({"purpose": purpose} if purpose else {})},
     )
     return clear
 

@@ -328,6 +328,10 @@ def stage_move(
     customer = Customer.objects.select_for_update().get(pk=customer_id)
     if not responsible.is_active:
         raise ValidationError({"responsible": [_("Choose an active user.")]})
+    from customers.services.workspace import check_actor
+
+    # Only someone who works on the card (never an auditor or an administrator).
+    check_actor(responsible, customer, field="responsible")
     move = StageMove(
         customer=customer,
         data_key_id=customer.data_key_id,

@@ -189,8 +189,11 @@ def test_overdue_owners_get_a_digest_without_personal_data(mailoutbox):
 
 
 def test_stage_moves_are_recorded_with_responsible():
-    owner = rep()
-    colleague = rep()
+    from crm.tests.factories import TeamFactory
+
+    team = TeamFactory()
+    owner = rep(team=team)
+    colleague = rep(team=team)
     customer = make_customer(owner)
     signed = ServiceStage.objects.get(code="signed")
     services.stage_move(

@@ -9,6 +9,7 @@ from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.html import format_html
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
@@ -29,9 +30,11 @@ from customers.forms import (
     MergeForm,
     RevealForm,
     StageMoveForm,
+    StatusForm,
     VisitRecordForm,
 )
 from customers.models import Consent, Customer, VisitPlanEntry
+from customers.services import workspace
 from customers.services.cards import ORGANISATION_FIELDS
 
 # The card's tabs are registered in customers.card_tabs (this app's from CustomersConfig).
@@ -88,14 +91,18 @@ def customer_list_view(request):
         return redirect(reverse("customers:list") + (f"?{query}" if query else ""))
     else:
         data = request.GET
+    data = _remembered_filters(request, data)
     filterset = CustomerFilter(
         filter_data(data), queryset=selectors.customer_list(user=request.user)
     )
+    _style_filter_form(filterset.form)
     queryset = filterset.qs if filterset.is_valid() else filterset.queryset.none()
-    if not filterset.form.data.get("ordering"):
+    ordering = filterset.form.data.get("ordering", "")
+    if not ordering:
         queryset = queryset.order_by("code")
+    page_size = _page_size(data)
     # Exact count up to 20,000 cards, the planner's estimate above ("about N").
-    page = EstimatedCountPaginator(queryset, PAGE_SIZE).get_page(data.get("page"))
+    page = EstimatedCountPaginator(queryset, page_size).get_page(data.get("page"))
     template = "customers/_list_rows.html" if request.htmx else "customers/list.html"
     return render(
         request,
@@ -103,12 +110,85 @@ def customer_list_view(request):
         {
             "filter": filterset,
             "page": page,
+            "chips": _filter_chips(filterset),
+            "ordering": ordering,
+            "sort_columns": SORT_COLUMNS,
+            "page_size": page_size,
+            "page_sizes": PAGE_SIZES,
             "export_filters": sorted(filterset.form.data.items()),
             "may_export": request.user.has_perm(perms.EXPORT),
             "may_export_clear": perms.can_export_clear(request.user),
             "may_create": request.user.has_perm("customers.add_customer"),
         },
     )
+
+
+PAGE_SIZES = (10, 25, 50, 100)
+# Sortable columns: the header's column key and the FilterSet's ordering value.
+SORT_COLUMNS = {"code": "code", "reverification_due": "reverification_due", "updated": "updated"}
+_REMEMBERED = "customers.list.filters"
+
+
+def _page_size(data) -> int:
+    try:
+        size = int(data.get("page_size") or PAGE_SIZE)
+    except (TypeError, ValueError):
+        return PAGE_SIZE
+    return size if size in PAGE_SIZES else PAGE_SIZE
+
+
+def _remembered_filters(request, data):
+    """The last filters used (never the search term, which may be a phone or ID number)
+    come back when the list is opened with none; a chip's ``clear`` drops its filter."""
+    from django.http import QueryDict
+
+    names = set(CustomerFilter.base_filters) - {"q"} | {"page_size"}
+    mutable = data.copy() if hasattr(data, "copy") else QueryDict(mutable=True)
+    cleared = mutable.pop("clear", [])
+    for name in cleared:
+        mutable.pop(name, None)
+    if request.method == "GET" and not any(key in names for key in mutable):
+        for key, value in request.session.get(_REMEMBERED, {}).items():
+            mutable[key] = value
+    remembered = {key: mutable.get(key) for key in names if mutable.get(key) not in (None, "")}
+    if request.session.get(_REMEMBERED, {}) != remembered:  # no session write otherwise
+        request.session[_REMEMBERED] = remembered
+    return mutable
+
+
+def _style_filter_form(form) -> None:
+    for field in form.fields.values():
+        widget = field.widget
+        css = (
+            "form-select form-select-sm"
+            if hasattr(widget, "choices")
+            else "form-control form-control-sm"
+        )
+        widget.attrs.setdefault("class", css)
+    if "q" in form.fields:
+        form.fields["q"].widget.attrs.update(
+            placeholder=_("name, phone, ID number, e-mail, code"),
+            **{"aria-describedby": "search-hint"},
+        )
+
+
+def _filter_chips(filterset) -> list[dict]:
+    """The active filters (not the search term nor the sort) as removable chips."""
+    chips = []
+    data = filterset.form.data
+    for name, field in filterset.form.fields.items():
+        if name in ("q", "ordering") or not data.get(name):
+            continue
+        value = data.get(name)
+        shown = value
+        choices = getattr(field, "choices", None)
+        if choices is not None:
+            for key, label in choices:
+                if str(getattr(key, "value", key)) == str(value):
+                    shown = label
+                    break
+        chips.append({"name": name, "label": field.label, "value": shown})
+    return chips
 
 
 # --- create and edit ----------------------------------------------------------------------
@@ -233,7 +313,11 @@ def may_see_grants(user, card) -> bool:
 
 
 def profile_tab_context(request, card) -> dict:
-    return {"reveal_form": RevealForm(), "attribute_rows": selectors.attribute_rows(card)}
+    return {
+        "reveal_form": RevealForm(),
+        "attribute_rows": selectors.attribute_rows(card),
+        "may_call_back": card.owner_id == request.user.pk,
+    }
 
 
 def timeline_tab_context(request, card) -> dict:
@@ -243,7 +327,7 @@ def timeline_tab_context(request, card) -> dict:
 def access_tab_context(request, card) -> dict:
     context = {"grants": selectors.customer_grant_list(customer=card)}
     if _may_grant(request.user, card):
-        context["grant_form"] = GrantForm()
+        context["grant_form"] = GrantForm(customer=card)
     return context
 
 
@@ -275,7 +359,8 @@ def _card_context(request, customer, tab_key):
         context.update(
             contact_form=ContactForm(),
             document_form=DocumentForm(),
-            stage_form=StageMoveForm(initial={"responsible": card.stage_owner_id}),
+            stage_form=StageMoveForm(initial={"responsible": card.stage_owner_id}, customer=card),
+            status_form=StatusForm(customer=card),
         )
     if context["may_log"]:
         context["interaction_form"] = InteractionForm()
@@ -354,16 +439,55 @@ def customer_reveal_view(request, pk):
                 actor=request.user,
                 customer=customer,
                 fields=form.cleaned_data["fields_"],
+                purpose=form.cleaned_data["purpose"],
                 reason=form.cleaned_data["reason"],
             )
         except ValidationError as error:
             _apply_errors(form, error)
+    # A refused reveal answers 400 with the form and its errors under the fields; the
+    # static workspace.js lets htmx swap 400 answers in (it keeps them out by default).
     return render(
         request,
         "customers/_revealed.html" if request.htmx else "customers/revealed_page.html",
-        {"customer": customer, "clear": clear, "reveal_form": form},
+        {
+            "customer": customer,
+            "clear": clear,
+            "revealed": revealed_rows(clear) if clear is not None else None,
+            "reveal_form": form,
+            "may_call_back": customer.owner_id == request.user.pk,
+        },
         status=200 if clear is not None else 400,
     )
+
+
+def revealed_rows(clear: dict) -> list[dict]:
+    """Revealed values with the labels the profile uses (never a raw key like
+    ``birth_date``), document types and attribute names translated."""
+    from customers.forms import REVEALABLE_LABELS
+    from customers.models import CustomAttribute, IdentityDocument
+
+    attribute_labels = {}
+    if clear.get("attributes"):
+        attribute_labels = {
+            a.code: str(a)
+            for a in CustomAttribute.objects.filter(code__in=list(clear["attributes"]))
+        }
+    rows = []
+    for field, value in clear.items():
+        row = {"field": field, "label": REVEALABLE_LABELS.get(field, field), "value": value}
+        if field == "identity_documents":
+            row["value"] = [
+                {**d, "type_label": IdentityDocument.Type(d["doc_type"]).label}
+                if d["doc_type"] in IdentityDocument.Type.values
+                else {**d, "type_label": d["doc_type"]}
+                for d in value
+            ]
+        elif field == "attributes":
+            row["value"] = [
+                {"label": attribute_labels.get(code, code), "value": v} for code, v in value.items()
+            ]
+        rows.append(row)
+    return rows
 
 
 @login_required
@@ -376,7 +500,12 @@ def customer_reverify_view(request, pk):
         _("Re-verified. Next re-verification due %(date)s.")
         % {"date": customer.reverification_due.isoformat()},
     )
-    return redirect(request.POST.get("next") or reverse("customers:detail", args=[pk]))
+    target = request.POST.get("next") or ""
+    if not url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        target = reverse("customers:detail", args=[pk])
+    return redirect(target)
 
 
 @login_required
@@ -490,11 +619,37 @@ def stage_move_view(request, pk):
     return _card_action(
         request,
         customer,
-        StageMoveForm(request.POST),
+        StageMoveForm(request.POST, customer=customer),
         tab="stages",
         done=_("Stage changed."),
         run=lambda data: services.stage_move(actor=request.user, customer_id=customer.pk, **data),
     )
+
+
+@login_required
+@require_POST
+def customer_status_view(request, pk):
+    """Change the card's status (prospect → active → dormant → closed); errors under the
+    fields of the status form, shown in the card's header."""
+    customer = perms.access_customer(request.user, pk, action="change")
+    form = StatusForm(request.POST, customer=customer)
+    if form.is_valid():
+        try:
+            workspace.customer_status_change(
+                actor=request.user,
+                customer_id=customer.pk,
+                to_status=form.cleaned_data["to_status"],
+                reason=form.cleaned_data["reason"],
+            )
+        except ValidationError as error:
+            _apply_errors(form, error)
+        else:
+            messages.success(request, _("Status changed."))
+            return _back_to(customer, "timeline")
+    context = _card_context(request, customer, DEFAULT_TAB)
+    context["status_form"] = form
+    context["status_open"] = True
+    return _render_card(request, context, status=400)
 
 
 # --- access grants ------------------------------------------------------------------------
@@ -504,7 +659,7 @@ def stage_move_view(request, pk):
 @require_POST
 def grant_create_view(request, pk):
     customer = perms.access_customer(request.user, pk, action="change")
-    form = GrantForm(request.POST)
+    form = GrantForm(request.POST, customer=customer)
     if form.is_valid():
         try:
             services.customer_access_grant(
