@@ -29,6 +29,8 @@ PYTHON = sys.executable
 # a cached database is reused).
 LOADER_VERSION = 1
 LOADER_SOURCES = ("loader.py", "mapping.py", "crm_dataset.py")
+# Each app's own bench data (``bench/load_<app>.py``), when it has landed.
+APP_LOADERS = ("load_analytics.py", "load_credit.py", "load_complaints.py")
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/crm_bench"
 
 
@@ -131,6 +133,9 @@ def loader_hash() -> str:
     digest = hashlib.sha256(f"loader-v{LOADER_VERSION}".encode())
     for name in LOADER_SOURCES:
         digest.update((BENCH_DIR / name).read_bytes())
+    for name in APP_LOADERS:
+        if (BENCH_DIR / name).exists():
+            digest.update((BENCH_DIR / name).read_bytes())
     return digest.hexdigest()[:16]
 
 

@@ -13,8 +13,8 @@ end: re-writing a sample's digests must change nothing).
 
 Not written, on purpose: one audit event per created card (the product's CSV import, the
 path the issue's reference numbers were measured with, records one event per import job
-too), grants (none), campaigns. Sales lines, products, stock, complaints and invoices
-belong to apps that have not landed: see ``load_sales_lines`` below.
+too), grants (none), campaigns. Products, sales lines, stock, invoices and complaints are
+loaded by each app's own ``bench/load_<app>.py``: see ``load_sales_lines`` below.
 """
 
 from __future__ import annotations
@@ -395,18 +395,30 @@ def load_interactions(start: int, stop: int, customers_total: int) -> int:
     return len(rows)
 
 
-def load_sales_lines() -> None:
-    """Hook for the analytics app (300 products, 2,000,000 sales lines over three years,
-    monthly stock snapshots of 20,000 customers) and for credit/complaints (invoices,
-    complaints): each adds its loader here when it lands."""
-    from django.apps import apps
+def load_sales_lines(n: int, password: str) -> dict:
+    """The data of the apps built on customers, scaled with N (issue 8, item 1): at
+    N = 100,000, 300 products, 2,000,000 sales lines over three years and monthly stock
+    snapshots of 20,000 customers (analytics), 100,000 invoices (credit) and 30,000
+    complaints (complaints). Each app keeps its loader in ``bench/load_<app>.py``."""
+    totals: dict = {}
+    from bench.load_analytics import load_analytics
 
-    analytics = apps.get_app_config("analytics")
-    if not list(analytics.get_models()):
-        print("  skipped: analytics not landed (no products, sales lines or stock snapshots)")
-    for label in ("credit", "complaints"):
-        if not list(apps.get_app_config(label).get_models()):
-            print(f"  skipped: {label} not landed (no invoices / complaints)")
+    result = load_analytics(lines=20 * n, stock_customers=max(1, n // 5))
+    log(f"analytics: {result}")
+    totals["analytics"] = result
+
+    from bench.load_credit import load_credit
+
+    result = load_credit(count=n, customers=max(1, n // 50))
+    log(f"credit: {result}")
+    totals["credit"] = result
+
+    from bench.load_complaints import load_complaints
+
+    result = load_complaints(count=3 * n // 10, password=password)
+    log(f"complaints: {result}")
+    totals["complaints"] = result
+    return totals
 
 
 # --- self-check ---------------------------------------------------------------------------
@@ -488,7 +500,7 @@ def build(*, n: int, interactions: int, password: str, workers: int = 2) -> dict
             totals["interactions"] += written
         log(f"interactions {totals['interactions']}")
     Counter.objects.update_or_create(name="customer", defaults={"value": customers_total})
-    load_sales_lines()
+    totals["apps"] = load_sales_lines(n, password)
     for alias in ("default", KEYS_ALIAS):
         with connections[alias].cursor() as cursor:
             cursor.execute("ANALYZE")

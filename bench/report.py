@@ -116,7 +116,17 @@ def print_table(summary: dict) -> None:
             f"export: {exp['rows']} rows in {exp['seconds']} s = {exp['rows_per_second']} rows/s "
             f"({exp['bytes'] // 1024} KB CSV, peak RSS {exp['peak_rss_mb']} MB)"
         )
-    print(f"reports: skipped: {summary['reports']['skipped']}")
+    reports = summary.get("reports") or {}
+    if "skipped" in reports:
+        print(f"reports: skipped: {reports['skipped']}")
+    for scope in ("company", "gm"):
+        for name, timing in (reports.get(scope) or {}).items():
+            print(
+                f"report {name} ({scope}): {timing.get('report_s')} s cold, bare SQL "
+                f"{timing.get('bare_s')} s, ratio {timing.get('ratio')}, {timing.get('rows')} rows"
+            )
+    if "peak_rss_mb" in reports:
+        print(f"report job peak RSS: {reports['peak_rss_mb']} MB")
     for name, failure in summary.get("failures", {}).items():
         print(f"FAILED part {name}: {failure}")
     growth = summary.get("growth")
