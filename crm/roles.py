@@ -112,6 +112,10 @@ declare_unused(
     reason="an export job is made by the export service and seen by its owner only",
 )
 declare_unused(
+    ["crm.*_notification"],
+    reason="notifications are written by crm.notifications and read by their recipient only",
+)
+declare_unused(
     ["auth.*_permission", "auth.add_group", "auth.change_group", "auth.delete_group"],
     reason="roles and their permissions are code (crm.roles), synced after every migrate",
 )

@@ -26,6 +26,7 @@ class ReportRunOutput(serializers.ModelSerializer):
             "id", "month", "status", "progress", "error", "timings",
             "started_at", "finished_at", "attempts",
         ]  # fmt: skip
+        read_only_fields = fields
 
 
 class ReportRunDetailOutput(ReportRunOutput):

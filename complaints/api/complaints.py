@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from django.db.models import Q
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import serializers, status
 from rest_framework.generics import GenericAPIView
 from rest_framework.permissions import IsAuthenticated
@@ -38,6 +39,7 @@ class CanViewComplaints(IsAuthenticated):
         return super().has_permission(request, view) and request.user.has_perm(perms.VIEW)
 
 
+@extend_schema_field(OpenApiTypes.STR)
 class UserField(serializers.Field):
     """A user by id or by username."""
 

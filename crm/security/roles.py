@@ -20,6 +20,6 @@ def extend_roles() -> None:
         reason="each user enrols his own two-factor device on the security page",
     )
     roles.declare_unused(
-        ["crm.security.*"],
+        ["security.*"],
         reason="tokens, sessions and role changes are kept by the security services",
     )
