@@ -55,7 +55,7 @@ class ComplaintListOutput(serializers.Serializer):
 
 
 class ComplaintDetailOutput(ComplaintListOutput):
-    version = serializers.IntegerField()
+    version = serializers.IntegerField(read_only=True)
     caller_name = serializers.SerializerMethodField()
     caller_phone = serializers.SerializerMethodField()
     description = serializers.SerializerMethodField()

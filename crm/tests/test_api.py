@@ -158,6 +158,8 @@ SERVICE_CHECKED_INPUTS = {
     ("CustomerFiltersInput", "status"),
     ("CustomerExportApi.InputSerializer", "owner"),
     ("CustomerExportApi.InputSerializer", "status"),
+    # complaint_transition: the version the caller read; a stale one is 409.
+    ("ComplaintTransitionApi.InputSerializer", "version"),
 }
 
 
