@@ -579,6 +579,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "complaints.escalate_overdue",
         "schedule": 600,
     },
+    "credit-notes-overdue-check": {  # dishonoured or overdue notes raise a risk report
+        "task": "credit.notes_overdue_check",
+        "schedule": 24 * 3600,
+    },
 }
 
 # Sales analytics: the stored monthly report run of the previous month, on the 1st at 02:00.
