@@ -33,10 +33,8 @@ def dashboard_context(user):
 
 
 def register_notification_kinds() -> None:
-    try:
-        from crm import notifications
-    except ImportError:  # lands with the lead's integration
-        return
+    from crm import notifications
+
     notifications.register(
         notifications.Kind(
             code="complaints.assigned",

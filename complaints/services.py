@@ -9,7 +9,6 @@ value; notification texts hold codes only.
 from __future__ import annotations
 
 import datetime
-import logging
 from decimal import Decimal
 
 from django.conf import settings
@@ -36,15 +35,13 @@ from complaints.models import (
     Severity,
     SlaPolicy,
 )
-from crm import encryption, roles, search_index
+from crm import encryption, notifications, roles, search_index
 from crm.exceptions import ConflictError
 from crm.fields import change_reason_seal, open_all
 from crm.models import Counter, User
 from crm.permissions import require_perm
 from customers import permissions as customer_perms
 from customers.models import Customer, CustomerUserObjectPermission
-
-logger = logging.getLogger(__name__)
 
 Status = Complaint.Status
 
@@ -103,11 +100,6 @@ def _log(complaint: Complaint, kind: str, actor, *, note: str = "", user=None, *
 
 def _notify(*, code: str, recipients, params: dict, link: str, actor=None) -> list:
     """The shared notification block (``crm.notifications``): bell and e-mail."""
-    try:
-        from crm import notifications
-    except ImportError:  # the block lands with the lead's integration
-        logger.info("notifications not available; %s not sent", code)
-        return []
     recipients = [user for user in recipients if user is not None]
     if not recipients:
         return []
