@@ -8,6 +8,8 @@ CSRF's referer check for POSTs, as in production.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import http.client
 import json
 import os
@@ -171,8 +173,19 @@ class Session:
         return self.cookies["csrftoken"]
 
 
-def login(port: int, username: str, password: str) -> Session:
-    """Sign in through the login form, as a browser does."""
+def totp(key_hex: str, at: float | None = None) -> str:
+    """The six-digit code an authenticator shows for ``key_hex`` now (RFC 6238: SHA-1,
+    30-second steps, as django-otp's TOTP devices use by default)."""
+    counter = int((time.time() if at is None else at) // 30)
+    mac = hmac.new(bytes.fromhex(key_hex), counter.to_bytes(8, "big"), hashlib.sha1).digest()
+    offset = mac[-1] & 0x0F
+    code = (int.from_bytes(mac[offset : offset + 4], "big") & 0x7FFFFFFF) % 1_000_000
+    return f"{code:06d}"
+
+
+def login(port: int, username: str, password: str, totp_key: str | None = None) -> Session:
+    """Sign in through the login form, as a browser does (and through the code step when
+    the user's role signs in with a second factor)."""
     jar: dict = {}
     status, headers, body = request(port, "GET", "/login/")
     _cookies(headers, jar)
@@ -201,7 +214,34 @@ def login(port: int, username: str, password: str) -> Session:
     _cookies(headers, jar)
     if status != 302 or "sessionid" not in jar:
         raise SystemExit(f"signing in as {username} failed (status {status})")
+    if totp_key:
+        _second_factor(port, username, jar, totp_key)
     return Session(username, jar)
+
+
+def _second_factor(port: int, username: str, jar: dict, key_hex: str) -> None:
+    path = "/security/two-factor/verify/"
+    cookie = {"Cookie": "; ".join(f"{k}={v}" for k, v in jar.items())}
+    status, headers, body = request(port, "GET", path, headers=cookie)
+    _cookies(headers, jar)
+    token = re.search(rb'name="csrfmiddlewaretoken" value="([^"]+)"', body)
+    if status != 200 or token is None:
+        raise SystemExit(f"two-factor page for {username}: status {status}")
+    form = urlencode({"csrfmiddlewaretoken": token.group(1).decode(), "code": totp(key_hex)})
+    status, headers, _body = request(
+        port,
+        "POST",
+        path,
+        headers={
+            "Content-Type": "application/x-www-form-urlencoded",
+            "Cookie": "; ".join(f"{k}={v}" for k, v in jar.items()),
+            "Referer": f"https://{HOST}:{port}{path}",
+        },
+        body=form,
+    )
+    _cookies(headers, jar)
+    if status != 302:
+        raise SystemExit(f"two-factor code for {username} refused (status {status})")
 
 
 # --- scenarios ----------------------------------------------------------------------------

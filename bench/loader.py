@@ -409,7 +409,7 @@ def load_sales_lines(n: int, password: str) -> dict:
 
     from bench.load_credit import load_credit
 
-    result = load_credit(count=n, customers=max(1, n // 50))
+    result = load_credit(count=n, customers=max(100, n // 50))
     log(f"credit: {result}")
     totals["credit"] = result
 

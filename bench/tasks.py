@@ -98,11 +98,19 @@ def step_info(args) -> dict:
     service_manager = User.objects.filter(username="servicemgr").first()
     if service_manager is not None:  # made by bench.load_complaints
         users["service_manager"] = service_manager.username
+    # Privileged roles sign in with a second factor under the production profile: each gets
+    # an authenticator, whose key the load run uses to answer the code step as a phone would.
+    totp_keys = {
+        role: _bench_authenticator(User.objects.get(username=username))
+        for role, username in users.items()
+        if _needs_second_factor(User.objects.get(username=username))
+    }
     from bench.load_credit import bench_credit_customer
 
     credit_customer = bench_credit_customer(owner_username=rep.username)
     return {
         "users": users,
+        "totp_keys": totp_keys,
         "credit_customer": credit_customer,
         "visible": visible,
         "card": {"pk": customer.pk, "code": customer.code, "index": i},
@@ -110,6 +118,35 @@ def step_info(args) -> dict:
         "name_term": crm_dataset.SEARCH_TERM,
         "name_hits": mapping.expected_name_hits(n),
     }
+
+
+def _needs_second_factor(user) -> bool:
+    from crm.security import twofactor
+
+    return twofactor.required_for(user)
+
+
+def _bench_authenticator(user) -> str:
+    """The key (hex) of the user's confirmed authenticator, made once and kept."""
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    device, _created = TOTPDevice.objects.get_or_create(
+        user=user, name="bench", defaults={"confirmed": True}
+    )
+    return device.key
+
+
+def _verified(client, username: str) -> None:
+    """Mark the test client's session as signed in with the second factor, as the code
+    step does (django-otp keeps the device's id in the session)."""
+    from django_otp import DEVICE_ID_SESSION_KEY
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    device = TOTPDevice.objects.filter(user__username=username, confirmed=True).first()
+    if device is not None:
+        session = client.session
+        session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+        session.save()
 
 
 # --- SQL per request ----------------------------------------------------------------------
@@ -130,6 +167,7 @@ def step_sqlcount(args) -> dict:
     for scenario in scenarios:
         client = Client(HTTP_X_FORWARDED_PROTO="https")
         client.force_login(User.objects.get(username=scenario["user"]))
+        _verified(client, scenario["user"])
         kwargs = {"secure": True}
         headers = {k: v for k, v in scenario.get("headers", {}).items() if k != "Cookie"}
         for name, value in headers.items():
