@@ -56,18 +56,23 @@ def _open_accounts(customers, now, gm) -> tuple[int, int]:
         )
         for c in fresh
     ]
+    # Each owner's first customer gets a limit no order scenario can exhaust, so the order
+    # scenario finds one for whichever rep the load run signs in as.
+    first_of_owner = {}
+    for c in fresh:
+        first_of_owner.setdefault(c.owner_id, c.pk)
     limits = [
         CreditLimit(
             customer_id=c.pk,
             data_key_id=c.data_key_id,
-            amount=BENCH_LIMIT if i == 0 else Decimal("500000.00"),
+            amount=BENCH_LIMIT if first_of_owner[c.owner_id] == c.pk else Decimal("500000.00"),
             currency="CNY",
             status=CreditLimit.Status.ACTIVE,
             requested_by_id=c.owner_id,
             decided_by=gm,
             decided_at=now,
         )
-        for i, c in enumerate(fresh)
+        for c in fresh
     ]
     bulk_create_with_history(accounts, CreditAccount, batch_size=1_000)
     bulk_create_with_history(limits, CreditLimit, batch_size=1_000)

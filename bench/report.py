@@ -10,6 +10,15 @@ from bench import config
 # Item 5's targets for the pages and the jobs this product has today.
 PAGE_P50_MS = 50
 PAGE_P99_MS = 250
+# Pages with their own p50 target (item 5): the order with its credit check, the board.
+PAGE_P50_MS_BY_SCENARIO = {
+    "credit_order_create": 30,
+    "complaint_board": 100,
+    "complaint_board_overdue": 100,
+}
+REPORT_COLD_S = 3.0
+REPORT_SQL_RATIO = 2.0
+REPORT_JOB_MB = 1_024
 IMPORT_ROWS_PER_SECOND = 2_000
 EXPORT_ROWS_PER_SECOND = 10_000
 WORKER_PEAK_MB = 300
@@ -23,15 +32,16 @@ def targets(summary: dict) -> list[tuple[str, str, bool]]:
     """(target, measured, met) for each of item 5's targets that can be measured today."""
     found = []
     for name, page in summary.get("pages", {}).items():
+        p50_target = PAGE_P50_MS_BY_SCENARIO.get(name, PAGE_P50_MS)
         met = (
             page["ok"]
             and page["errors"] == 0
-            and page["p50_ms"] <= PAGE_P50_MS
+            and page["p50_ms"] <= p50_target
             and page["p99_ms"] <= PAGE_P99_MS
         )
         found.append(
             (
-                f"{name}: p50 <= {PAGE_P50_MS} ms, p99 <= {PAGE_P99_MS} ms, no errors, content ok",
+                f"{name}: p50 <= {p50_target} ms, p99 <= {PAGE_P99_MS} ms, no errors, content ok",
                 f"p50 {page['p50_ms']} ms, p99 {page['p99_ms']} ms, errors {page['errors']}"
                 + ("" if page["ok"] else f", CHECK FAILED ({page['note']})"),
                 met,
@@ -54,6 +64,23 @@ def targets(summary: dict) -> list[tuple[str, str, bool]]:
                 f"{rate} rows/s",
                 rate >= EXPORT_ROWS_PER_SECOND,
             )
+        )
+    reports = summary.get("reports") or {}
+    for scope in ("company", "gm"):
+        for name, timing in (reports.get(scope) or {}).items():
+            cold, ratio = timing["report_s"], timing["ratio"]
+            found.append(
+                (
+                    f"report {name} ({scope}): cold <= {REPORT_COLD_S:g} s and "
+                    f"<= {REPORT_SQL_RATIO:g}x its bare SQL",
+                    f"{cold} s, {ratio}x",
+                    cold <= REPORT_COLD_S and ratio <= REPORT_SQL_RATIO,
+                )
+            )
+    if reports.get("peak_rss_mb") is not None:
+        job = reports["peak_rss_mb"]
+        found.append(
+            (f"report job peak RSS <= {REPORT_JOB_MB} MB", f"{job} MB", job <= REPORT_JOB_MB)
         )
     peak = (summary.get("web_workers_rss_mb") or {}).get("max_peak_mb")
     if peak is not None:
