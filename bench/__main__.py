@@ -297,6 +297,9 @@ def main() -> None:
             "n": CFG.growth_n,
             **{k: v for k, v in growth_db.items() if k != "url"},
         }
+    if CFG.build_only:
+        say("data sets built (BENCH_BUILD_ONLY=1): nothing timed")
+        return
     collectstatic(main_db["url"])
 
     # Item 2: the pages under load.

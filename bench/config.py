@@ -56,6 +56,7 @@ class Config:
     )
     rebuild: bool = field(default_factory=lambda: os.environ.get("BENCH_REBUILD", "") == "1")
     only: str = field(default_factory=lambda: os.environ.get("BENCH_ONLY", ""))
+    build_only: bool = field(default_factory=lambda: os.environ.get("BENCH_BUILD_ONLY") == "1")
 
     def __post_init__(self):
         if self.growth_n < 0:
