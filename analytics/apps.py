@@ -46,6 +46,16 @@ class AnalyticsConfig(AppConfig):
                 order=61,
             )
         )
+        navigation.register(
+            navigation.NavEntry(
+                key="analytics-estimates",
+                label=_("Purchase estimates"),
+                description=_("Customers' estimated total purchases, for share of wallet."),
+                url_name="analytics:estimates",
+                permissions=("analytics.view_purchaseestimate",),
+                order=62,
+            )
+        )
         dashboard.register(
             dashboard.Panel(
                 key="analytics",

@@ -42,3 +42,26 @@ def access_report_run(user, run_id):
         denied.record()
         raise denied
     return run
+
+
+def access_estimate(user, estimate_id):
+    """An estimate of a customer the user may see (404 otherwise, audited)."""
+    from analytics.models import PurchaseEstimate
+    from analytics.selectors import purchase_estimate_list
+    from crm.ids import is_object_id
+
+    estimate = None
+    if user.is_authenticated and is_object_id(estimate_id):
+        estimate = purchase_estimate_list(user=user).filter(pk=estimate_id).first()
+    if estimate is None:
+        from django.contrib.contenttypes.models import ContentType
+
+        denied = HiddenObject(
+            user=user,
+            content_type=ContentType.objects.get_for_model(PurchaseEstimate),
+            object_id=estimate_id,
+            action="view",
+        )
+        denied.record()
+        raise denied
+    return estimate

@@ -33,6 +33,9 @@ from crm.queueing import enqueue_on_commit
 logger = logging.getLogger(__name__)
 
 EXECUTE_TASK = "analytics.report_run_execute"
+# A run "running" without progress for this long lost its worker: starting it again
+# retries it, as a failed one (progress is written after each report, every few seconds).
+STALLED_AFTER = datetime.timedelta(hours=1)
 STANDARD_SET = (
     ("composition_month", gettext_noop("Composition by business type (month)")),
     ("composition_ytd", gettext_noop("Composition by business type (year to date)")),
@@ -58,14 +61,18 @@ def report_run_start(*, actor, period: datetime.date) -> ReportRun:
     """Start (or return) the run of ``period``'s month; ``actor=None`` is the scheduler.
 
     Idempotent per month: a run pending, running or done is returned as it is; a failed one
-    is retried. Needs ``analytics.run_reportrun``.
+    is retried, and so is one left running without progress for ``STALLED_AFTER`` (its
+    worker died). Needs ``analytics.run_reportrun``.
     """
     require_perm(actor, perms.RUN_REPORTS, _("You are not allowed to start report runs."))
     period = period.replace(day=1)
     run, created = ReportRun.objects.select_for_update().get_or_create(
         period=period, defaults={"requested_by": actor}
     )
-    if not created and run.status != ReportRun.Status.FAILED:
+    stalled = (
+        run.status == ReportRun.Status.RUNNING and run.updated_at < timezone.now() - STALLED_AFTER
+    )
+    if not created and run.status != ReportRun.Status.FAILED and not stalled:
         return run
     run.status = ReportRun.Status.PENDING
     run.progress = 0

@@ -168,9 +168,18 @@ def _ref(value):
 
 @transaction.atomic
 def product_create(
-    *, actor, code: str, name: str, category: str = "", standard_cost: Decimal = Decimal("0")
+    *,
+    actor,
+    code: str,
+    name: str,
+    category: str = "",
+    standard_cost: Decimal = Decimal("0"),
+    audit: bool = True,
 ) -> Product:
-    """Create a product (``analytics.add_product``); a used code is a field error."""
+    """Create a product (``analytics.add_product``); a used code is a field error.
+
+    ``audit=False`` for an import job's row (the job records one event with the counts).
+    """
     require_perm(actor, perms.ADD_PRODUCT, _("You are not allowed to create products."))
     code, name, category = (code or "").strip(), (name or "").strip(), (category or "").strip()
     errors: dict[str, list[str]] = {}
@@ -194,9 +203,13 @@ def product_create(
     product = Product(code=code, name=name, category=category, standard_cost=cost)
     product._history_user = actor
     product.save()
-    record_event(
-        action=events.PRODUCT_CREATED, actor=actor, obj=product, data={"fields": ["code", "name"]}
-    )
+    if audit:
+        record_event(
+            action=events.PRODUCT_CREATED,
+            actor=actor,
+            obj=product,
+            data={"fields": ["code", "name"]},
+        )
     return product
 
 
@@ -295,6 +308,31 @@ def existing_keys(keys: list[str]) -> set[str]:
     return found
 
 
+def sales_lines_insert(*, actor, rows: list[dict]) -> int:
+    """Insert checked rows whose keys are new, in chunks, with no savepoint; returns how
+    many. The caller holds the transaction and has looked the keys up (``existing_keys``):
+    a key stored since then raises ``IntegrityError`` (the import job's bulk path then
+    writes the batch again row by row)."""
+    SalesLine.objects.bulk_create(
+        [
+            SalesLine(
+                customer_id=row["customer_id"],
+                product_id=row["product_id"],
+                date=row["date"],
+                quantity=row["quantity"],
+                amount=row["amount"],
+                cost=row["cost"],
+                reference=row["reference"],
+                line_key=row["line_key"],
+                created_by=actor,
+            )
+            for row in rows
+        ],
+        batch_size=WRITE_CHUNK,
+    )
+    return len(rows)
+
+
 def sales_lines_write(*, actor, rows: list[dict]) -> int:
     """Insert checked rows whose key is not stored yet, in chunks; returns how many.
 
@@ -308,22 +346,10 @@ def sales_lines_write(*, actor, rows: list[dict]) -> int:
         if row["line_key"] in stored or row["line_key"] in seen:
             continue
         seen.add(row["line_key"])
-        new.append(
-            SalesLine(
-                customer_id=row["customer_id"],
-                product_id=row["product_id"],
-                date=row["date"],
-                quantity=row["quantity"],
-                amount=row["amount"],
-                cost=row["cost"],
-                reference=row["reference"],
-                line_key=row["line_key"],
-                created_by=actor,
-            )
-        )
+        new.append(row)
     try:
         with transaction.atomic():
-            SalesLine.objects.bulk_create(new, batch_size=WRITE_CHUNK)
+            sales_lines_insert(actor=actor, rows=new)
     except IntegrityError as exc:
         raise ValidationError({"lines": [_message(RACE)]}) from exc
     return len(new)
@@ -486,25 +512,63 @@ def stock_snapshots_create(*, actor, snapshots: list[dict]) -> BatchResult:
 # --- purchase estimates -------------------------------------------------------------------
 
 
-@transaction.atomic
-def purchase_estimate_save(*, actor, customer, year: int, amount, source: str) -> PurchaseEstimate:
-    """Record (or replace) a customer's estimated purchases for a year, with its source.
+SOURCE_LABELS = {
+    PurchaseEstimate.Source.ASKED: ("asked the customer", "询问客户", "询问", "客户告知"),
+    PurchaseEstimate.Source.PLAN: ("customer's plan", "plan of the customer", "客户计划", "计划"),
+    PurchaseEstimate.Source.FINANCIALS: (
+        "financial statements",
+        "financial",
+        "财务报表",
+        "财报",
+    ),
+    PurchaseEstimate.Source.STOCK: ("inferred from stock", "库存推算", "库存"),
+}
 
-    The caller fetched ``customer`` through ``access_customer``.
-    """
-    require_perm(actor, perms.ADD_ESTIMATE, _("You are not allowed to record estimates."))
+
+def estimate_source(text) -> str:
+    """The source key for its key, English or Chinese label (``""`` if none fits)."""
+    if not isinstance(text, str):
+        return ""
+    folded = text.strip().casefold()
+    for key, labels in SOURCE_LABELS.items():
+        if folded == key or folded in (label.casefold() for label in labels):
+            return key
+    return ""
+
+
+def purchase_estimate_check(*, year, amount, source) -> tuple[dict, dict[str, list[str]]]:
+    """``({year, amount, source}, errors by field)``: the values an estimate must hold."""
     errors: dict[str, list[str]] = {}
     value, problem = parse_decimal(amount, places=2, negative=False)
     if problem:
         errors["amount"] = [problem]
     elif value <= 0:
         errors["amount"] = [_("Enter an amount above zero.")]
-    if source not in PurchaseEstimate.Source.values:
+    key = estimate_source(source)
+    if not key:
         errors["source"] = [_("Choose where the estimate comes from.")]
-    if not isinstance(year, int) or not 1900 <= year <= 2100:
+    if isinstance(year, str) and year.strip().isdigit():
+        year = int(year.strip())
+    if isinstance(year, bool) or not isinstance(year, int) or not 1900 <= year <= 2100:
         errors["year"] = [_("Enter a year between 1900 and 2100.")]
+    return {"year": year, "amount": value, "source": key}, errors
+
+
+@transaction.atomic
+def purchase_estimate_save(
+    *, actor, customer, year: int, amount, source: str, audit: bool = True
+) -> PurchaseEstimate:
+    """Record (or replace) a customer's estimated purchases for a year, with its source.
+
+    The caller fetched ``customer`` through ``access_customer`` (or ``customer_list``).
+    Unchanged values write nothing. ``audit=False`` for an import job's row (the job
+    records one event with the counts).
+    """
+    require_perm(actor, perms.ADD_ESTIMATE, _("You are not allowed to record estimates."))
+    values, errors = purchase_estimate_check(year=year, amount=amount, source=source)
     if errors:
         raise ValidationError(errors)
+    year, value, source = values["year"], values["amount"], values["source"]
     estimate = (
         PurchaseEstimate.objects.select_for_update().filter(customer=customer, year=year).first()
     )
@@ -515,10 +579,11 @@ def purchase_estimate_save(*, actor, customer, year: int, amount, source: str) -
     estimate.amount, estimate.source = value, source
     estimate._history_user = actor
     estimate.save()
-    record_event(
-        action=events.ESTIMATE_SAVED,
-        actor=actor,
-        obj=estimate,
-        data={"customer": customer.pk, "year": year, "fields": ["amount", "source"]},
-    )
+    if audit:
+        record_event(
+            action=events.ESTIMATE_SAVED,
+            actor=actor,
+            obj=estimate,
+            data={"customer": customer.pk, "year": year, "fields": ["amount", "source"]},
+        )
     return estimate

@@ -17,9 +17,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
-from analytics import events, exports, report_runs, reports, selectors
+from analytics import events, exports, report_runs, reports, selectors, services
 from analytics import permissions as perms
-from analytics.models import ReportRun
+from analytics.models import PurchaseEstimate, ReportRun
 from audit.services import record_event
 from crm.permissions import require_perm
 from customers.models import BusinessType
@@ -355,3 +355,89 @@ def run_download(request, run_id: int):
     )
     response["Content-Disposition"] = f'attachment; filename="sales-{run.period:%Y-%m}.xlsx"'
     return response
+
+
+# --- purchase estimates (share of wallet) -------------------------------------------------
+
+ESTIMATES_PAGE_SIZE = 50
+
+
+class EstimateForm(forms.Form):
+    customer = forms.CharField(label=gettext_lazy("Customer code"), max_length=50)
+    year = forms.IntegerField(label=gettext_lazy("Year"), min_value=1900, max_value=2100)
+    amount = forms.DecimalField(
+        label=gettext_lazy("Estimated purchases"), max_digits=16, decimal_places=2
+    )
+    source = forms.ChoiceField(
+        label=gettext_lazy("Source"), choices=PurchaseEstimate.Source.choices
+    )
+
+
+def _estimates_context(request, form) -> dict:
+    from django.core.paginator import Paginator
+
+    page = Paginator(
+        selectors.purchase_estimate_list(user=request.user), ESTIMATES_PAGE_SIZE
+    ).get_page(request.GET.get("page"))
+    return {
+        "form": form,
+        "page": page,
+        "may_record": request.user.has_perm(perms.ADD_ESTIMATE),
+        "hx_target": "#estimates",
+    }
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def estimate_list(request):
+    """The estimates of the customers one sees, and a form to record one (htmx swaps the
+    list and the form in place; without JavaScript the form posts and redirects)."""
+    require_perm(request.user, perms.VIEW_ESTIMATE)
+    form = EstimateForm(request.POST or None)
+    status = 200
+    if request.method == "POST":
+        require_perm(request.user, perms.ADD_ESTIMATE)
+        if form.is_valid():
+            customer = selectors.visible_customer_by_code(
+                user=request.user, code=form.cleaned_data["customer"]
+            )
+            if customer is None:
+                form.add_error(
+                    "customer", _("There is no customer with this code that you may see.")
+                )
+            else:
+                try:
+                    services.purchase_estimate_save(
+                        actor=request.user,
+                        customer=customer,
+                        year=form.cleaned_data["year"],
+                        amount=form.cleaned_data["amount"],
+                        source=form.cleaned_data["source"],
+                    )
+                except ValidationError as exc:
+                    for field, messages in exc.message_dict.items():
+                        for message in messages:
+                            form.add_error(field if field in form.fields else None, message)
+                else:
+                    if not request.headers.get("HX-Request"):
+                        return redirect("analytics:estimates")
+                    form = EstimateForm()
+        if form.errors and not request.headers.get("HX-Request"):
+            status = 400  # htmx swaps only a 2xx answer: the form with its errors
+    context = _estimates_context(request, form)
+    template = (
+        "analytics/_estimates.html"
+        if request.headers.get("HX-Request")
+        else "analytics/estimates.html"
+    )
+    return render(request, template, context, status=status)
+
+
+@login_required
+def estimate_history(request, estimate_id: int):
+    """The recorded versions of one estimate (newest first): who changed what, when."""
+    estimate = perms.access_estimate(request.user, estimate_id)
+    versions = estimate.history.select_related("history_user").order_by("-history_date")[:50]
+    return render(
+        request, "analytics/_estimate_history.html", {"estimate": estimate, "versions": versions}
+    )

@@ -2,10 +2,11 @@
 
 from django.urls import path
 
-from analytics.api import batches, products, reports, runs
+from analytics.api import batches, estimates, products, reports, runs
 
 urlpatterns = [
     path("products/", products.ProductListCreateApi.as_view(), name="analytics-products"),
+    path("estimates/", estimates.EstimateListCreateApi.as_view(), name="analytics-estimates"),
     path(
         "sales-lines/batch/",
         batches.SalesLineBatchCreateApi.as_view(),

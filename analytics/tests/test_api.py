@@ -22,6 +22,8 @@ from customers.tests.factories import api_client_for, company_people, make_custo
 pytestmark = pytest.mark.django_db
 
 OPERATIONS = [
+    ("/api/v1/analytics/estimates/", "GET", "v1_analytics_estimates_list"),
+    ("/api/v1/analytics/estimates/", "POST", "v1_analytics_estimates_create"),
     ("/api/v1/analytics/products/", "GET", "v1_analytics_products_list"),
     ("/api/v1/analytics/products/", "POST", "v1_analytics_products_create"),
     ("/api/v1/analytics/reports/abc/", "GET", "v1_analytics_reports_abc_retrieve"),
