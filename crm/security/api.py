@@ -148,6 +148,9 @@ class SignOutEverywhereApi(APIView):
     )
     def post(self, request):
         counts = services.sign_out_everywhere(actor=request.user, user=request.user)
+        # This request's own session was one of those ended: drop it instead of letting the
+        # session middleware save it again (a deleted session saved is a 400, not a sign-out).
+        request.session.flush()
         return Response(counts)
 
 
