@@ -33,6 +33,10 @@ SUBJECT_REQUEST_CLOSED = "privacy.request_closed"
 SUBJECT_ACCESS_PACKAGE = "privacy.access_package_downloaded"
 ACCESS_ALERT_RAISED = "privacy.access_alert"
 ALERT_THRESHOLD_CHANGED = "privacy.alert_threshold_changed"
+INCIDENT_RECORDED = "privacy.incident_recorded"
+INCIDENT_CHANGED = "privacy.incident_changed"
+INCIDENT_CONTACTS_VIEWED = "privacy.incident_contacts_viewed"
+EVIDENCE_REPORT_DOWNLOADED = "privacy.evidence_report_downloaded"
 
 LABELS = {
     AUTH_LOGIN: _("Signed in"),
@@ -61,6 +65,10 @@ LABELS = {
     SUBJECT_ACCESS_PACKAGE: _("Subject access package downloaded"),
     ACCESS_ALERT_RAISED: _("Access threshold crossed"),
     ALERT_THRESHOLD_CHANGED: _("Alert threshold changed"),
+    INCIDENT_RECORDED: _("Incident recorded"),
+    INCIDENT_CHANGED: _("Incident changed"),
+    INCIDENT_CONTACTS_VIEWED: _("Incident's contact list opened"),
+    EVIDENCE_REPORT_DOWNLOADED: _("Evidence report downloaded"),
     ADMIN_ADDED: _("Added in the admin site"),
     ADMIN_CHANGED: _("Changed in the admin site"),
 }
@@ -78,3 +86,23 @@ def label(action: str) -> str:
     from crm import auditing
 
     return str(LABELS.get(action) or auditing.LABELS.get(action, action))
+
+
+def all_labels() -> dict:
+    """Every registered event type (this registry and the building blocks') with its label."""
+    from crm import auditing
+
+    return {**auditing.LABELS, **LABELS}
+
+
+# The labels of the purposes a reveal is made for ("call_back"…), registered by the app that
+# offers them, so that the audit console shows them translated without importing that app.
+PURPOSES: dict = {}
+
+
+def register_purpose(code: str, label) -> None:
+    PURPOSES.setdefault(code, label)
+
+
+def purpose_label(code: str) -> str:
+    return str(PURPOSES.get(code, code)) if code else ""

@@ -43,3 +43,60 @@ class SubjectRequestCloseForm(forms.Form):
 class AlertThresholdForm(forms.Form):
     limit = forms.IntegerField(label=_("Limit"), min_value=1, max_value=100000)
     is_active = forms.BooleanField(label=_("Active"), required=False)
+
+
+class IncidentForm(forms.Form):
+    """An incident's fields; customers are typed as codes (the service finds them)."""
+
+    summary = forms.CharField(label=_("What happened"), widget=forms.Textarea(attrs={"rows": 3}))
+    detected_at = forms.DateTimeField(
+        label=_("Detected at"),
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+    )
+    severity = forms.ChoiceField(label=_("Severity"), choices=())
+    status = forms.ChoiceField(label=_("Status"), choices=())
+    customers = forms.CharField(
+        label=_("Customers affected (codes)"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("Customer codes separated by commas or spaces."),
+    )
+    containment = forms.CharField(
+        label=_("Containment"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+    authorities_told_at = forms.DateTimeField(
+        label=_("Authorities told at"),
+        required=False,
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+    )
+    customers_told_at = forms.DateTimeField(
+        label=_("Customers told at"),
+        required=False,
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+    )
+
+    def __init__(self, *args, **kwargs):
+        from audit.models import Incident
+
+        super().__init__(*args, **kwargs)
+        self.fields["severity"].choices = Incident.Severity.choices
+        self.fields["status"].choices = Incident.Status.choices
+        for field in self.fields.values():
+            css = "form-select" if isinstance(field.widget, forms.Select) else "form-control"
+            field.widget.attrs.setdefault("class", f"{css} {css}-sm")
+
+
+class EvidenceForm(forms.Form):
+    start = forms.DateField(
+        label=_("From"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    )
+    end = forms.DateField(
+        label=_("To (included)"),
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+    )
+
+    def clean(self):
+        data = super().clean()
+        if data.get("start") and data.get("end") and data["start"] > data["end"]:
+            self.add_error("end", _("The end cannot be before the start."))
+        return data

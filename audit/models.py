@@ -133,7 +133,10 @@ class AuditEvent(EncryptedRow):
             models.Index(fields=["content_type", "object_id"], name="audit_object_idx"),
             models.Index(fields=["actor", "action", "occurred_at"], name="audit_actor_action_idx"),
         ]
-        permissions = [("verify_audit_chain", "Can verify the audit chain")]
+        permissions = [
+            ("verify_audit_chain", "Can verify the audit chain"),
+            ("view_privacy_report", "Can see the privacy evidence report"),
+        ]
 
     def __str__(self):
         return f"#{self.sequence or '-'} {self.action}"
@@ -534,13 +537,24 @@ class AccessAlert(BusinessModel):
 
 
 class Incident(PrivacyRecord):
-    """A suspected leak or loss of personal data (DESIGN §3 "Incidents")."""
+    """A suspected leak or loss of personal data (DESIGN §3 "Incidents", issue 12 item 5).
+
+    What happened and the containment are free text that may name people: encrypted, under
+    the master key (an incident is about many customers, so no one customer's key). The
+    customers affected are ``IncidentCustomer`` rows (a many-to-many kept the audit app's
+    way: customer id and code, no foreign key into another app).
+    """
 
     class Severity(models.TextChoices):
         LOW = "low", _("Low")
         MEDIUM = "medium", _("Medium")
         HIGH = "high", _("High")
         CRITICAL = "critical", _("Critical")
+
+    class Status(models.TextChoices):
+        OPEN = "open", _("Investigating")
+        CONTAINED = "contained", _("Contained")
+        CLOSED = "closed", _("Closed")
 
     summary = EncryptedTextField(
         _("what happened"),
@@ -556,7 +570,9 @@ class Incident(PrivacyRecord):
         related_name="+",
     )
     severity = models.CharField(_("severity"), max_length=20, choices=Severity.choices)
-    customer_ids = models.JSONField(_("customers affected"), default=list, blank=True)
+    status = models.CharField(
+        _("status"), max_length=20, choices=Status.choices, default=Status.OPEN, db_index=True
+    )
     containment = EncryptedTextField(
         _("containment"), subject_key_field="subject_key_id", master_key_fallback=True, mask="text"
     )
@@ -572,3 +588,29 @@ class Incident(PrivacyRecord):
 
     def __str__(self):
         return f"incident {self.pk}"
+
+
+class IncidentCustomer(BusinessModel):
+    """One customer affected by an incident (the incident's customers, many to many)."""
+
+    incident = models.ForeignKey(
+        Incident,
+        verbose_name=_("incident"),
+        on_delete=models.CASCADE,
+        related_name="affected",
+    )
+    customer_id = models.BigIntegerField(_("customer"), db_index=True)
+    customer_code = models.CharField(_("customer code"), max_length=20)
+
+    class Meta:
+        verbose_name = _("customer affected by an incident")
+        verbose_name_plural = _("customers affected by incidents")
+        ordering = ["customer_code"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["incident", "customer_id"], name="audit_incident_customer_once"
+            )
+        ]
+
+    def __str__(self):
+        return f"incident {self.incident_id}: {self.customer_code}"

@@ -50,6 +50,9 @@ def _action_filter(kind: str) -> Q:
     return query
 
 
+action_filter = _action_filter  # the evidence report counts accesses the same way
+
+
 def window_start(window: str, now: datetime.datetime) -> datetime.datetime:
     local = timezone.localtime(now)
     if window == "hour":

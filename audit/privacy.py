@@ -50,9 +50,34 @@ def _export(customer) -> dict[str, list[dict]]:
         for event in events
     ]
     exported = {"audit.auditevent": accesses}
-    for label in MODELS[1:]:
+    for label in ("audit.legalhold", "audit.subjectrequest"):
         exported[label] = privacy.export_model_rows(label, customer)
+    exported["audit.incident"] = _incidents_of(customer)
     return exported
+
+
+def _incidents_of(customer) -> list[dict]:
+    """The incidents that affected the customer: what the customer is owed (when it was
+    found, how serious, when they were told), not the register's free text, which is about
+    every customer affected."""
+    from audit.models import Incident
+
+    rows = Incident.objects.filter(affected__customer_id=customer.pk).order_by("detected_at")
+    return [
+        {
+            "id": incident.pk,
+            "detected_at": incident.detected_at.isoformat(),
+            "severity": incident.severity,
+            "status": incident.status,
+            "authorities_told_at": incident.authorities_told_at.isoformat()
+            if incident.authorities_told_at
+            else None,
+            "customers_told_at": incident.customers_told_at.isoformat()
+            if incident.customers_told_at
+            else None,
+        }
+        for incident in rows
+    ]
 
 
 def _open_matters(customer) -> list[str]:

@@ -4,7 +4,11 @@ from __future__ import annotations
 
 from crm import roles
 
-_READ_TRAIL = ["audit.view_auditevent", "audit.verify_audit_chain"]
+_READ_TRAIL = [
+    "audit.view_auditevent",
+    "audit.verify_audit_chain",
+    "audit.view_privacy_report",
+]
 # The privacy registers (issue 12): the auditor reads them, the DPO works them.
 _READ_PRIVACY = [
     "audit.view_retentionpolicy",
@@ -59,6 +63,11 @@ def extend_roles() -> None:
         ],
         reason="privacy records are evidence: kept, and written only by the audit services "
         "(categories and thresholds are fixed rows edited in place)",
+    )
+    roles.declare_unused(
+        ["audit.*_incidentcustomer"],
+        reason="an incident's customers are written by the incident services and read "
+        "through the incident",
     )
     roles.declare_unused(
         ["audit.add_auditevent", "audit.change_auditevent", "audit.delete_auditevent"],

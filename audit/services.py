@@ -23,7 +23,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from audit.models import AuditEvent, ChainCheckpoint
-from crm import request_context
+from crm import encryption, request_context
 
 logger = logging.getLogger(__name__)
 
@@ -87,7 +87,15 @@ def record_event(
         data=data or {},
         hash_scheme=AuditEvent.HashScheme.HMAC_SHA256,
     )
-    event.seal_reason(reason or "")
+    try:
+        event.seal_reason(reason or "")
+    except encryption.DataKeyDestroyed:
+        # The customer was purged: its key is gone, so a reason written now cannot be
+        # sealed under it. The event is still recorded (never lost for want of a key):
+        # its reason under the master key, and the event says the subject's key is gone.
+        event.subject_key_id = None
+        event.data = {**event.data, "subject_key_destroyed": True}
+        event.seal_reason(reason)
     event.content_mac = event.compute_content_mac()
     event.save(force_insert=True)
     logger.info("audit %s id=%s actor=%s", action, event.pk, actor_id)

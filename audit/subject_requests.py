@@ -21,7 +21,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from audit import events, retention
-from audit.models import SubjectRequest
+from audit.models import DestructionRecord, PurgedSubject, SubjectRequest
 from audit.services import record_event
 from crm import notifications, privacy
 
@@ -91,10 +91,17 @@ def subject_request_close(
     result = {}
     if request.kind == SubjectRequest.Kind.DELETION and not refused:
         customer = privacy.subject_model().objects.get(pk=request.customer_id)
-        reasons = retention.deletion_refusals(customer)
-        if reasons:
-            raise ValidationError({"outcome": reasons})
-        record = retention.customer_purge(actor=actor, customer=customer)
+        purged = PurgedSubject.objects.filter(customer_id=customer.pk).first()
+        if purged is None:
+            reasons = retention.deletion_refusals(customer)
+            if reasons:
+                raise ValidationError({"outcome": reasons})
+            record = retention.customer_purge(actor=actor, customer=customer)
+        else:
+            # Purged already (a run of this close that stopped before the request was
+            # closed, or the retention job): finish that purge and close with its record.
+            retention.purge_resume()
+            record = DestructionRecord.objects.get(pk=purged.record_id)
         result = {"destruction_record": record.pk, "counts": record.counts}
     with transaction.atomic():
         request = SubjectRequest.objects.select_for_update().get(pk=request_id)

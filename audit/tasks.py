@@ -27,3 +27,13 @@ def subject_requests_overdue_task() -> int:
     from audit.subject_requests import subject_requests_notify_overdue
 
     return subject_requests_notify_overdue()
+
+
+@shared_task(name="audit.backup")
+def backup_task() -> list[str]:
+    """Back up both databases (verified), then keep the last ``PRIVACY_BACKUP_KEEP`` (beat)."""
+    from audit.backups import backup_create, backups_prune
+
+    report = backup_create()
+    backups_prune()
+    return [made.path.name for made in report.files]

@@ -22,6 +22,7 @@ from django.db import models, transaction
 from django.db.models.functions import Cast
 
 from crm import auditing, encryption
+from crm.db_routers import KEYS_ALIAS
 from crm.fields import ROW_UID_FIELD, EncryptedMixin, value_context
 
 BATCH_SIZE = 500
@@ -76,11 +77,19 @@ def _rewrite(
     exclude_prefix: str,
     report: ReencryptionReport,
     batch_size: int,
+    progress: Progress = lambda message: None,
 ) -> int:
-    """Rewrite the selected values of one column in batches; returns how many changed."""
+    """Rewrite the selected values of one column in batches; returns how many changed.
+
+    Says after each batch how far it got (values done / values to do at the start).
+    """
     changed = 0
     last_pk = None
     pk_name = model._meta.pk.attname
+    label = f"{model._meta.label_lower}.{model_field.name}"
+    total = _stale_rows(model, model_field, prefixes, exclude_prefix).count()
+    if not total:
+        return 0
     while True:
         rows = _stale_rows(model, model_field, prefixes, exclude_prefix).order_by(pk_name)
         if last_pk is not None:
@@ -88,23 +97,32 @@ def _rewrite(
         batch = list(rows.values_list(pk_name, ROW_UID_FIELD, "raw_value")[:batch_size])
         if not batch:
             return changed
-        with transaction.atomic():
-            for pk, row_uid, token in batch:
-                context = value_context(model, model_field.name, row_uid)
-                try:
-                    new_token = encryption.reencrypt(token, context=context)
-                except encryption.DataKeyDestroyed:
-                    report.erased += 1
-                    continue
-                except encryption.DecryptionError:
-                    report.unreadable += 1
-                    continue
-                model._default_manager.filter(**{pk_name: pk}).update(
-                    **{model_field.attname: new_token}
-                )
-                changed += 1
+        changed += _rewrite_batch(model, model_field, batch, report)
         encryption.clear_key_cache()  # keys of one batch at a time in memory
         last_pk = batch[-1][0]
+        progress(f"{label}: {min(changed, total)}/{total} values rewritten")
+
+
+def _rewrite_batch(model, model_field, batch, report: ReencryptionReport) -> int:
+    """One batch of values, in one transaction: all of it is written, or none."""
+    changed = 0
+    pk_name = model._meta.pk.attname
+    with transaction.atomic():
+        for pk, row_uid, token in batch:
+            context = value_context(model, model_field.name, row_uid)
+            try:
+                new_token = encryption.reencrypt(token, context=context)
+            except encryption.DataKeyDestroyed:
+                report.erased += 1
+                continue
+            except encryption.DecryptionError:
+                report.unreadable += 1
+                continue
+            model._default_manager.filter(**{pk_name: pk}).update(
+                **{model_field.attname: new_token}
+            )
+            changed += 1
+    return changed
 
 
 def values_reencrypt(
@@ -120,7 +138,7 @@ def values_reencrypt(
             if not remaining:
                 continue
             progress(f"{label}.{model_field.name}: {remaining} values to rewrite")
-            count = _rewrite(model, model_field, legacy, "", report, batch_size)
+            count = _rewrite(model, model_field, legacy, "", report, batch_size, progress)
             report.values += count
             report.per_model[label] = report.per_model.get(label, 0) + count
             progress(f"{label}.{model_field.name}: {count} rewritten")
@@ -146,9 +164,61 @@ def legacy_values_remaining() -> int:
     )
 
 
-def keys_rotate(*, progress: Progress = lambda message: None) -> RotationReport:
+def _rewrap_batch(rows) -> int:
+    """Re-wrap one batch of data keys under the current master key, in one transaction of
+    the keys database; a key already re-wrapped by a concurrent run is left as it is."""
+    from crm.models import DataKey
+
+    changed = 0
+    with transaction.atomic(using=KEYS_ALIAS):
+        for key_id, wrapped, master_id in rows:
+            material = encryption._open(
+                encryption._master_key_by_id(master_id).material,
+                bytes(wrapped),
+                str(key_id).encode(),
+            )
+            new_master_id, new_wrapped = encryption._wrap(key_id, material)
+            changed += DataKey.objects.filter(id=key_id, master_key_id=master_id).update(
+                wrapped_key=new_wrapped, master_key_id=new_master_id
+            )
+    return changed
+
+
+def data_keys_rewrap(*, progress: Progress = lambda message: None, batch_size: int = BATCH_SIZE):
+    """Re-wrap every data key not yet under the current master key, in batches.
+
+    Resumable: only keys still under another master key are selected, so a run stopped
+    part-way (each batch commits on its own) continues where it stopped.
+    """
+    from crm.models import DataKey
+
+    current = encryption.current_master_key().key_id
+    stale = DataKey.objects.exclude(master_key_id=current)
+    total = stale.count()
+    done, last_id = 0, None
+    while True:
+        page = stale.order_by("id")
+        if last_id is not None:
+            page = page.filter(id__gt=last_id)
+        rows = list(page.values_list("id", "wrapped_key", "master_key_id")[:batch_size])
+        if not rows:
+            break
+        done += _rewrap_batch(rows)
+        last_id = rows[-1][0]
+        progress(f"data keys: {done}/{total} re-wrapped")
+    return done
+
+
+def keys_rotate(
+    *, progress: Progress = lambda message: None, batch_size: int = BATCH_SIZE
+) -> RotationReport:
+    """Re-wrap the data keys and re-encrypt the values kept under an older master key.
+
+    In batches, each committed on its own, with progress (done / total); a run stopped by
+    a crash is resumed by running it again, and a complete run changes nothing more.
+    """
     report = RotationReport()
-    report.data_keys = encryption.data_keys_rewrap()
+    report.data_keys = data_keys_rewrap(progress=progress, batch_size=batch_size)
     progress(f"data keys re-wrapped: {report.data_keys}")
     current_id = encryption.current_master_key().key_id
     under_master = tuple(
@@ -159,7 +229,7 @@ def keys_rotate(*, progress: Progress = lambda message: None) -> RotationReport:
     scratch = ReencryptionReport()
     for model in models_with_encrypted_fields():
         count = sum(
-            _rewrite(model, model_field, under_master, current, scratch, BATCH_SIZE)
+            _rewrite(model, model_field, under_master, current, scratch, batch_size, progress)
             for model_field in encrypted_fields(model)
         )
         report.values += count

@@ -490,6 +490,8 @@ PRIVACY = {
     # Encrypted backups (manage.py backup): where they go and how many are kept.
     "BACKUP_DIR": env.str("PRIVACY_BACKUP_DIR", default=str(BASE_DIR / "backups")),
     "BACKUP_KEEP": env.int("PRIVACY_BACKUP_KEEP", default=7),
+    # Key of the backup files (urlsafe-base64, 32 bytes); never a field master key.
+    "BACKUP_KEY": env.str("PRIVACY_BACKUP_KEY", default=""),
 }
 CUSTOMERS = {
     # A prospect leaves the visit plan after this many visits without result (DESIGN §6.3).
@@ -563,6 +565,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "audit.purge_expired",
         "schedule": 24 * 3600,
     },
+    "audit-backup": {  # both databases, verified; keeps the last PRIVACY_BACKUP_KEEP
+        "task": "audit.backup",
+        "schedule": 24 * 3600,
+    },
     "audit-subject-requests-overdue": {
         "task": "audit.subject_requests_overdue",
         "schedule": 24 * 3600,
@@ -578,6 +584,10 @@ CELERY_BEAT_SCHEDULE = {
     "complaints-escalate-overdue": {
         "task": "complaints.escalate_overdue",
         "schedule": 600,
+    },
+    "complaints-surveys-send-due": {  # each survey's round, once a customer a round
+        "task": "complaints.surveys_send_due",
+        "schedule": 24 * 3600,
     },
     "credit-notes-overdue-check": {  # dishonoured or overdue notes raise a risk report
         "task": "credit.notes_overdue_check",

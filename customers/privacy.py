@@ -71,7 +71,33 @@ def _last_activity(customer):
     return max((moment for moment in moments if moment is not None), default=None)
 
 
+def _consent_evidence(since, until) -> list:
+    """Consents given and withdrawn in [since, until) for the evidence report (one query)."""
+    from django.db.models import Count, Q
+    from django.utils.translation import gettext
+
+    from customers.models import Consent
+
+    given = Q(given_at__gte=since, given_at__lt=until)
+    withdrawn = Q(withdrawn_at__gte=since, withdrawn_at__lt=until)
+    counts = Consent.objects.filter(given | withdrawn).aggregate(
+        given=Count("pk", filter=given), withdrawn=Count("pk", filter=withdrawn)
+    )
+    return [
+        ("consents_given", gettext("Consents given"), counts["given"]),
+        ("consents_withdrawn", gettext("Consents withdrawn"), counts["withdrawn"]),
+    ]
+
+
 def register() -> None:
+    from audit import events as audit_events
+    from audit import evidence
+    from customers.services.workspace import REVEAL_PURPOSES
+
+    # The evidence report's consent counts and the audit console's purpose labels.
+    evidence.register("consents", evidence.SECTION_CONSENTS, _consent_evidence)
+    for code, label in REVEAL_PURPOSES:
+        audit_events.register_purpose(code, label)
     privacy.set_subject_model("customers.customer")
     privacy.register(
         privacy.Provider(

@@ -4,12 +4,13 @@ destruction records and access alerts (data protection officer; the auditor read
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
+from rest_framework.exceptions import PermissionDenied
 from rest_framework.generics import GenericAPIView
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
-from audit import retention, subject_requests
-from audit.models import AccessAlert, DestructionRecord, LegalHold, SubjectRequest
+from audit import incidents, retention, subject_requests
+from audit.models import AccessAlert, DestructionRecord, Incident, LegalHold, SubjectRequest
 from audit.views import customer_by_code
 from crm.api.permissions import ModelPermissions
 from crm.api.serializers import ModelSerializer
@@ -278,3 +279,126 @@ class AccessAlertListApi(_ListApi):
     @extend_schema(responses=AccessAlertOutput(many=True))
     def get(self, request):
         return self.list_response()
+
+
+# --- incidents ----------------------------------------------------------------------------------
+
+
+class IncidentOutput(ModelSerializer):
+    summary = serializers.CharField(read_only=True)
+    containment = serializers.CharField(read_only=True)
+    reported_by = serializers.CharField(source="reported_by.username", read_only=True)
+    customers = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Incident
+        fields = [
+            "id",
+            "summary",
+            "detected_at",
+            "reported_by",
+            "severity",
+            "status",
+            "customers",
+            "containment",
+            "authorities_told_at",
+            "customers_told_at",
+            "closed_at",
+        ]
+        read_only_fields = fields
+
+    def get_customers(self, incident) -> list[str]:
+        return [link.customer_code for link in incident.affected.all()]
+
+
+class IncidentInput(serializers.Serializer):
+    summary = serializers.CharField()
+    detected_at = serializers.DateTimeField()
+    severity = serializers.ChoiceField(choices=Incident.Severity.choices)
+    status = serializers.ChoiceField(choices=Incident.Status.choices, required=False)
+    customers = serializers.ListField(
+        child=serializers.CharField(max_length=20), required=False, allow_empty=True
+    )
+    containment = serializers.CharField(required=False, allow_blank=True)
+    authorities_told_at = serializers.DateTimeField(required=False, allow_null=True)
+    customers_told_at = serializers.DateTimeField(required=False, allow_null=True)
+
+
+def _incident_values(data: dict) -> tuple[dict, list | None]:
+    values = dict(data)
+    codes = values.pop("customers", None)
+    customers = None if codes is None else incidents.customers_by_codes(" ".join(codes))
+    return values, customers
+
+
+class IncidentListApi(_ListApi):
+    """Incidents, newest first; POST records one (the caller is who detected it)."""
+
+    OutputSerializer = IncidentOutput
+    InputSerializer = IncidentInput
+
+    def get_queryset(self):
+        rows = incidents.incident_list(user=self.request.user).prefetch_related("affected")
+        wanted = self.request.query_params.get("status")
+        return rows.filter(status=wanted) if wanted in Incident.Status.values else rows
+
+    @extend_schema(responses=IncidentOutput(many=True))
+    def get(self, request):
+        return self.list_response()
+
+    @extend_schema(request=IncidentInput, responses={201: IncidentOutput})
+    def post(self, request):
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        values, customers = _incident_values(data.validated_data)
+        created = incidents.incident_create(actor=request.user, customers=customers or [], **values)
+        created = self.get_queryset().get(pk=created.pk)
+        return Response(self.OutputSerializer(created).data, status=status.HTTP_201_CREATED)
+
+
+class IncidentDetailApi(_ListApi):
+    """One incident; PATCH changes it (``customers`` replaces the list when given)."""
+
+    OutputSerializer = IncidentOutput
+    InputSerializer = IncidentInput
+
+    def get_queryset(self):
+        return incidents.incident_list(user=self.request.user).prefetch_related("affected")
+
+    @extend_schema(responses=IncidentOutput)
+    def get(self, request, pk):
+        return Response(self.OutputSerializer(get_object_or_404(self.get_queryset(), pk=pk)).data)
+
+    @extend_schema(request=IncidentInput(partial=True), responses=IncidentOutput)
+    def patch(self, request, pk):
+        incident = get_object_or_404(self.get_queryset(), pk=pk)
+        data = self.InputSerializer(data=request.data, partial=True)
+        data.is_valid(raise_exception=True)
+        values, customers = _incident_values(data.validated_data)
+        incidents.incident_update(
+            actor=request.user, incident_id=incident.pk, customers=customers, **values
+        )
+        return Response(self.OutputSerializer(self.get_queryset().get(pk=incident.pk)).data)
+
+
+class IncidentContactOutput(serializers.Serializer):
+    code = serializers.CharField()
+    name = serializers.CharField()
+    phone = serializers.CharField()
+
+
+class IncidentContactsApi(_ListApi):
+    """The affected customers' names and phones in clear: the DPO only, each call audited."""
+
+    def get_queryset(self):
+        return incidents.incident_list(user=self.request.user)
+
+    @extend_schema(responses=IncidentContactOutput(many=True))
+    def get(self, request, pk):
+        if not request.user.has_perm(incidents.CONTACTS_PERMISSION):
+            raise PermissionDenied
+        incident = get_object_or_404(self.get_queryset(), pk=pk)
+        contacts = incidents.incident_contacts(actor=request.user, incident=incident)
+        response = Response(IncidentContactOutput(contacts, many=True).data)
+        response["Cache-Control"] = "no-store"
+        return response

@@ -12,6 +12,7 @@ api_root = APIRootView.as_view(
         "legal-holds": "audit-legal-hold-list",
         "destruction-records": "audit-destruction-record-list",
         "alerts": "audit-alert-list",
+        "incidents": "audit-incident-list",
     }
 )
 
@@ -57,5 +58,16 @@ urlpatterns = format_suffixes(
             name="audit-destruction-record-detail",
         ),
         path("alerts/", privacy.AccessAlertListApi.as_view(), name="audit-alert-list"),
+        path("incidents/", privacy.IncidentListApi.as_view(), name="audit-incident-list"),
+        path(
+            "incidents/<int:pk>/",
+            privacy.IncidentDetailApi.as_view(),
+            name="audit-incident-detail",
+        ),
+        path(
+            "incidents/<int:pk>/contacts/",
+            privacy.IncidentContactsApi.as_view(),
+            name="audit-incident-contacts",
+        ),
     ]
 )

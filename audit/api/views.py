@@ -6,8 +6,8 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
 from audit.api.serializers import AuditEventOutputSerializer
-from audit.filters import AuditEventFilter
-from audit.selectors import audit_event_list
+from audit.filters import AuditEventApiFilter
+from audit.selectors import audit_console_list, audit_event_list
 from crm.api.permissions import ModelPermissions
 
 
@@ -15,13 +15,13 @@ class AuditEventListApi(GenericAPIView):
     """The audit trail, newest first (data protection officer and auditor)."""
 
     permission_classes = [IsAuthenticated, ModelPermissions]
-    filterset_class = AuditEventFilter
+    filterset_class = AuditEventApiFilter
     ordering_fields = ["sequence", "occurred_at"]
 
     OutputSerializer = AuditEventOutputSerializer
 
     def get_queryset(self):
-        return audit_event_list(user=self.request.user)
+        return audit_console_list(user=self.request.user)
 
     @extend_schema(responses=OutputSerializer(many=True))
     def get(self, request):

@@ -37,6 +37,11 @@ OPERATIONS = [
     ("/api/v1/audit/requests/{id}/", "GET", "v1_audit_requests_retrieve"),
     ("/api/v1/audit/requests/{id}/close/", "POST", "v1_audit_requests_close_create"),
     ("/api/v1/audit/requests/{id}/package/", "GET", "v1_audit_requests_package_retrieve"),
+    ("/api/v1/audit/incidents/", "GET", "v1_audit_incidents_list"),
+    ("/api/v1/audit/incidents/", "POST", "v1_audit_incidents_create"),
+    ("/api/v1/audit/incidents/{id}/", "GET", "v1_audit_incidents_retrieve"),
+    ("/api/v1/audit/incidents/{id}/", "PATCH", "v1_audit_incidents_partial_update"),
+    ("/api/v1/audit/incidents/{id}/contacts/", "GET", "v1_audit_incidents_contacts_list"),
 ]
 
 
@@ -59,7 +64,8 @@ def test_the_privacy_operations_are_in_the_schema():
 @pytest.mark.parametrize("url", PAGES)
 def test_pages_refuse_the_anonymous_and_other_roles(client, people, url):
     response = client.get(url)
-    assert response.status_code == 403  # as the audit console: no page for the anonymous
+    # No page for the anonymous: refused, or sent to the sign-in page.
+    assert response.status_code == 403 or response.url.startswith("/login/")
     for role in ("owner", "north_manager", "gm", "service", "admin"):
         client.force_login(people[role])
         assert client.get(url).status_code == 403, role

@@ -1,7 +1,8 @@
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 
-from audit.services import audit_chain_checkpoint, audit_chain_verify
+from audit import events
+from audit.services import audit_chain_checkpoint, audit_chain_verify, record_event
 
 
 class Command(BaseCommand):
@@ -34,6 +35,16 @@ class Command(BaseCommand):
             )
             return
         report = audit_chain_verify()
+        # The result is itself an event: the console shows the last verification.
+        record_event(
+            action=events.AUDIT_CHAIN_VERIFIED,
+            data={
+                "intact": report.intact,
+                "checked": report.checked,
+                "problems": len(report.problems),
+                "head_sequence": report.head_sequence,
+            },
+        )
         if not report.intact:
             for problem in report.problems:
                 self.stderr.write(problem)

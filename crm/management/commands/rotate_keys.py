@@ -10,8 +10,11 @@ class Command(BaseCommand):
         "the old key from the list only afterwards."
     )
 
-    def handle(self, *args, **options):
-        report = keys_rotate(progress=lambda msg: self.stdout.write(msg))
+    def add_arguments(self, parser):
+        parser.add_argument("--batch-size", type=int, default=500)
+
+    def handle(self, *args, batch_size=500, **options):
+        report = keys_rotate(progress=lambda msg: self.stdout.write(msg), batch_size=batch_size)
         self.stdout.write(
             self.style.SUCCESS(
                 f"Re-wrapped {report.data_keys} data keys; re-encrypted {report.values} values."
