@@ -8,6 +8,7 @@ class AuditConfig(AppConfig):
 
     def ready(self):
         from audit import (
+            backups,  # noqa: F401  (labels of the backup events)
             checks,  # noqa: F401  (system checks)
             monitoring,
             receivers,  # noqa: F401  (login, logout and failed-login events)

@@ -49,6 +49,10 @@ def legal_hold_place(*, actor, customer, reason: str) -> LegalHold:
     _require(actor, "audit.add_legalhold")
     if not (reason or "").strip():
         raise ValidationError({"reason": _("Give the reason for the hold.")})
+    if PurgedSubject.objects.filter(customer_id=customer.pk).exists():
+        raise ValidationError(
+            {"customer": _("This customer's personal data was purged: there is nothing to hold.")}
+        )
     with transaction.atomic():
         hold = LegalHold(
             customer_id=customer.pk,

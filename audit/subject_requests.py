@@ -53,12 +53,15 @@ def subject_request_open(
     received_on = received_on or timezone.localdate()
     if received_on > timezone.localdate():
         raise ValidationError({"received_on": _("The request cannot be received in the future.")})
+    # A request about a customer already purged (the person asks what is left) is kept
+    # under the master key: the customer's data key no longer exists.
+    purged = PurgedSubject.objects.filter(customer_id=customer.pk).exists()
     with transaction.atomic():
         request = SubjectRequest(
             kind=kind,
             customer_id=customer.pk,
             customer_code=customer.code,
-            subject_key_id=customer.data_key_id,
+            subject_key_id=None if purged else customer.data_key_id,
             received_on=received_on,
             due_on=received_on + datetime.timedelta(days=due_days()),
             handler=handler or actor,

@@ -231,3 +231,27 @@ def test_old_interaction_notes_expire_under_their_own_policy(owner):
     assert interaction.summary in ("", None)
     assert record.counts["records.interaction"] == 1
     assert f.CANARY_NOTE not in _dump("default")
+
+
+def test_after_a_purge_a_hold_is_refused_and_a_request_is_kept_under_the_master_key(dpo, owner):
+    from audit import subject_requests
+    from audit.models import SubjectRequest
+
+    customer = f.canary_customer(owner)
+    retention.customer_purge(actor=dpo, customer=customer)
+    customer = Customer.objects.get(pk=customer.pk)
+
+    with pytest.raises(ValidationError) as refused:
+        retention.legal_hold_place(actor=dpo, customer=customer, reason="诉讼保全")
+    assert "customer" in refused.value.message_dict
+    assert not LegalHold.objects.filter(customer_id=customer.pk).exists()
+
+    request = subject_requests.subject_request_open(
+        actor=dpo,
+        customer=customer,
+        kind=SubjectRequest.Kind.ACCESS,
+        details="本人来电询问剩余数据",
+    )
+    stored = SubjectRequest.objects.get(pk=request.pk)
+    assert stored.subject_key_id is None
+    assert stored.details == "本人来电询问剩余数据"

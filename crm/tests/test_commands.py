@@ -88,6 +88,7 @@ def test_generate_env_writes_keys_once(tmp_path):
     call_command("generate_env", "--path", str(target), stdout=io.StringIO())
     text = target.read_text()
     assert "FIELD_ENCRYPTION_KEYS=" in text and "BLIND_INDEX_KEY=" in text
+    assert "PRIVACY_BACKUP_KEY=" in text
     assert oct(target.stat().st_mode)[-3:] == "600"
     call_command("generate_env", "--path", str(target), stdout=io.StringIO())
     assert target.read_text() == text

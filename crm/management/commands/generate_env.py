@@ -24,6 +24,7 @@ class Command(BaseCommand):
             f"FIELD_ENCRYPTION_KEYS={generate_key()}\n"
             f"BLIND_INDEX_KEY={generate_key()}\n"
             f"AUDIT_CHAIN_KEY={generate_key()}\n"
+            f"PRIVACY_BACKUP_KEY={generate_key()}\n"
         )
         target.chmod(0o600)
         self.stdout.write(self.style.SUCCESS(f"Wrote {target} with new keys."))
