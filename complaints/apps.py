@@ -24,3 +24,6 @@ class ComplaintsConfig(AppConfig):
 
         privacy.register()
         registrations.register_all()
+        from complaints import imports
+
+        imports.register_import_targets()

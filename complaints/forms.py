@@ -5,7 +5,15 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from complaints.models import Category, Channel, Complaint, ReturnVisit, RootCause, Severity
+from complaints.models import (
+    Category,
+    Channel,
+    Complaint,
+    ReturnVisit,
+    RootCause,
+    Severity,
+    Survey,
+)
 
 
 class ComplaintForm(forms.Form):
@@ -92,3 +100,9 @@ class LookupForm(forms.Form):
             ("inquiry", _("Answer an inquiry")),
         ],
     )
+
+
+class SurveyForm(forms.Form):
+    name = forms.CharField(label=_("Name"), max_length=200)
+    period = forms.ChoiceField(label=_("Period"), choices=Survey.Period.choices)
+    question = forms.CharField(label=_("Question"), max_length=300)

@@ -256,6 +256,11 @@ class Complaint(EncryptedRow, BusinessModel):
         related_name="repeats",
     )
     is_repeat = models.BooleanField(_("repeat complaint"), default=False)
+    # The number the complaint had in the system it was imported from (historical import):
+    # importing the same file again finds it and writes nothing twice.
+    external_reference = models.CharField(
+        _("external reference"), max_length=50, null=True, blank=True, unique=True
+    )
     version = models.PositiveIntegerField(_("version"), default=1)
 
     objects = KeyPreloadingQuerySet.as_manager()
@@ -270,6 +275,7 @@ class Complaint(EncryptedRow, BusinessModel):
             ("view_all_complaints", "Can see every complaint"),
             ("lookup_caller", "Can look a caller up by exact phone, ID number or code"),
             ("view_complaint_reports", "Can see the service reports"),
+            ("import_complaint", "Can import historical complaints from a file"),
         ]
         indexes = [
             models.Index(fields=["status", "assignee"], name="complaint_status_assignee_idx"),
@@ -406,3 +412,96 @@ class ReturnVisit(EncryptedRow, BusinessModel):
     @property
     def is_done(self) -> bool:
         return self.done_at is not None
+
+
+# --- satisfaction surveys --------------------------------------------------------------------
+
+
+class Survey(BusinessModel):
+    """A periodic satisfaction survey: each round (a month, a quarter or a year) invites every
+    customer with a live consent for the survey purpose, once."""
+
+    class Period(models.TextChoices):
+        MONTHLY = "monthly", _("Monthly")
+        QUARTERLY = "quarterly", _("Quarterly")
+        YEARLY = "yearly", _("Yearly")
+
+    name = models.CharField(_("name"), max_length=200)
+    period = models.CharField(_("period"), max_length=20, choices=Period.choices)
+    question = models.CharField(_("question"), max_length=300)
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        verbose_name = _("satisfaction survey")
+        verbose_name_plural = _("satisfaction surveys")
+        ordering = ["name", "id"]
+
+    def __str__(self):
+        return self.name
+
+    def round_of(self, day) -> str:
+        """The round a date falls in: ``2026-11``, ``2026-Q4`` or ``2026``."""
+        if self.period == self.Period.MONTHLY:
+            return f"{day:%Y-%m}"
+        if self.period == self.Period.QUARTERLY:
+            return f"{day.year}-Q{(day.month - 1) // 3 + 1}"
+        return f"{day.year}"
+
+
+class SurveyInvitation(EncryptedRow, BusinessModel):
+    """One customer invited to one round of a survey (the invitation log), and the answer
+    given through the signed link: a score 1–5 and a comment (encrypted under the
+    customer's data key)."""
+
+    personal_data_subject = "customer"
+
+    class Channel(models.TextChoices):
+        EMAIL = "email", _("E-mail")
+
+    survey = models.ForeignKey(
+        Survey, verbose_name=_("survey"), on_delete=models.PROTECT, related_name="invitations"
+    )
+    round = models.CharField(_("round"), max_length=10)
+    customer = models.ForeignKey(
+        "customers.Customer",
+        verbose_name=_("customer"),
+        on_delete=models.CASCADE,
+        related_name="survey_invitations",
+    )
+    data_key_id = models.UUIDField(editable=False)
+    channel = models.CharField(
+        _("channel"), max_length=20, choices=Channel.choices, default=Channel.EMAIL
+    )
+    sent_at = models.DateTimeField(_("sent at"), default=timezone.now)
+    responded_at = models.DateTimeField(_("responded at"), null=True, blank=True)
+    score = models.PositiveSmallIntegerField(
+        _("score (1–5)"),
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1), MaxValueValidator(5)],
+    )
+    comment = EncryptedTextField(_("comment"), subject_key_field=KEY, mask="text")
+
+    objects = KeyPreloadingQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("survey invitation")
+        verbose_name_plural = _("survey invitations")
+        ordering = ["-sent_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["survey", "round", "customer"], name="survey_invitation_once_a_round"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(score__isnull=True) | models.Q(score__gte=1, score__lte=5),
+                name="survey_invitation_score_1_to_5",
+            ),
+        ]
+        indexes = [models.Index(fields=["responded_at"], name="survey_invitation_answer_idx")]
+
+    def __str__(self):
+        return f"{self.survey_id}/{self.round}/{self.customer_id}"
+
+    @property
+    def responded(self) -> bool:
+        return self.responded_at is not None

@@ -18,7 +18,18 @@ from django.db.models import Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from complaints.models import Complaint
-from complaints.roles import ADD, ASSIGN, CHANGE, HANDLE, LOOKUP, REPORTS, VIEW, VIEW_ALL
+from complaints.roles import (
+    ADD,
+    ASSIGN,
+    CHANGE,
+    HANDLE,
+    IMPORT,
+    LOOKUP,
+    REPORTS,
+    SURVEYS,
+    VIEW,
+    VIEW_ALL,
+)
 from crm.exceptions import ForbiddenAction, HiddenObject
 from crm.ids import is_object_id
 from customers import permissions as customer_perms
@@ -28,8 +39,10 @@ __all__ = [
     "ASSIGN",
     "CHANGE",
     "HANDLE",
+    "IMPORT",
     "LOOKUP",
     "REPORTS",
+    "SURVEYS",
     "VIEW",
     "VIEW_ALL",
     "access_complaint",

@@ -12,7 +12,12 @@ from django.utils.translation import gettext as _
 
 from crm import privacy
 
-MODELS = ("complaints.complaint", "complaints.complaintevent", "complaints.returnvisit")
+MODELS = (
+    "complaints.complaint",
+    "complaints.complaintevent",
+    "complaints.returnvisit",
+    "complaints.surveyinvitation",
+)
 
 
 def open_matters(customer) -> list[str]:

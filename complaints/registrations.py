@@ -52,7 +52,7 @@ def register_notification_kinds() -> None:
 
 
 def register_all() -> None:
-    from complaints.models import Complaint
+    from complaints.models import Complaint, SurveyInvitation
     from crm import dashboard, navigation
     from customers import card_tabs, merge_policies, reveal_rules, timeline
 
@@ -100,10 +100,21 @@ def register_all() -> None:
             permissions=(perms.REPORTS,),
             order=62,
         ),
+        navigation.NavEntry(
+            key="satisfaction-surveys",
+            label=_("Satisfaction surveys"),
+            description=_("Periodic surveys to the customers who consented, and their answers."),
+            url_name="complaints:surveys",
+            permissions=(perms.SURVEYS,),
+            order=63,
+        ),
     ):
         navigation.register(entry)
     # A merged card's complaints move to the survivor (re-encrypted under its key).
     merge_policies.register(Complaint, merge_policies.MOVE)
+    # Both cards invited in the same round: the survivor's invitation stands, the other
+    # stays on the merged card.
+    merge_policies.register(SurveyInvitation, merge_policies.KEEP_SURVIVORS)
     # DESIGN §3: the assignee of an open complaint may reveal the phone (audited).
     reveal_rules.register(perms.assignee_may_reveal_phone)
     register_notification_kinds()

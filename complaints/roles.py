@@ -15,6 +15,17 @@ ASSIGN = "complaints.assign_complaint"
 VIEW_ALL = "complaints.view_all_complaints"
 LOOKUP = "complaints.lookup_caller"
 REPORTS = "complaints.view_complaint_reports"
+SURVEYS = "complaints.change_survey"
+# Historical complaints from a file: the import framework's permission (customers') and
+# this target's own.
+IMPORT = "complaints.import_complaint"
+_IMPORTS = ["customers.import_customer", "customers.view_importjob", "customers.add_importjob"]
+_SURVEYS = [
+    "complaints.view_survey",
+    "complaints.add_survey",
+    SURVEYS,
+    "complaints.view_surveyinvitation",
+]
 
 _REFERENCE = ["category", "rootcause", "slapolicy", "workingperiod", "calendarday"]
 _VIEW_REFERENCE = [f"complaints.view_{model}" for model in _REFERENCE]
@@ -33,7 +44,7 @@ _WORK = [
 
 PERMISSIONS: dict[str, list[str]] = {
     roles.SERVICE_STAFF: _WORK,
-    roles.SERVICE_MANAGER: [*_WORK, ASSIGN, VIEW_ALL, REPORTS],
+    roles.SERVICE_MANAGER: [*_WORK, ASSIGN, VIEW_ALL, REPORTS, IMPORT, *_IMPORTS, *_SURVEYS],
 }
 # The service manager reads cards as service staff do: those granted to him, masked.
 _SERVICE_MANAGER_CUSTOMERS = [
@@ -97,7 +108,13 @@ def extend_roles() -> None:
             "complaints.delete_category",
             "complaints.delete_rootcause",
             "complaints.delete_slapolicy",
+            "complaints.delete_survey",
+            "complaints.add_surveyinvitation",
+            "complaints.change_surveyinvitation",
+            "complaints.delete_surveyinvitation",
         ],
         reason="complaints and their steps are closed, never deleted; return visits are "
-        "scheduled by the resolution; lists are deactivated, never deleted",
+        "scheduled by the resolution; lists are deactivated, never deleted; survey "
+        "invitations are written by the round and answered through the signed link, surveys "
+        "deactivated, never deleted",
     )

@@ -282,4 +282,78 @@ def service_report(*, user, start=None, end=None, period: str = "month") -> dict
         "csat_distribution": {score: distribution.get(score, 0) for score in range(1, 6)},
         "repeat_rate": share(totals["repeats"], totals["total"]),
         "top_root_causes": root_causes,
+        "surveys": survey_report(start=start, end=end),
+    }
+
+
+# --- satisfaction surveys ---------------------------------------------------------------
+
+
+def survey_list() -> list:
+    """The surveys with the counts of their current round (two queries)."""
+    from complaints.models import Survey, SurveyInvitation
+
+    today = timezone.localdate()
+    surveys = list(Survey.objects.order_by("-is_active", "name", "id"))
+    rounds = {survey.pk: survey.round_of(today) for survey in surveys}
+    counts: dict[tuple, dict] = {}
+    if surveys:
+        rows = (
+            SurveyInvitation.objects.filter(survey__in=surveys, round__in=set(rounds.values()))
+            .values("survey_id", "round")
+            .annotate(invited=Count("id"), answered=Count("responded_at"))
+            .order_by()
+        )
+        counts = {(row["survey_id"], row["round"]): row for row in rows}
+    for survey in surveys:
+        survey.current_round = rounds[survey.pk]
+        row = counts.get((survey.pk, survey.current_round), {})
+        survey.invited, survey.answered = row.get("invited", 0), row.get("answered", 0)
+    return surveys
+
+
+def survey_get(pk):
+    from django.shortcuts import get_object_or_404
+
+    from complaints.models import Survey
+
+    return get_object_or_404(Survey, pk=pk)
+
+
+def survey_report(*, start=None, end=None) -> dict:
+    """CSAT from the satisfaction surveys: invitations sent in [start, end), how many were
+    answered, the average score and its distribution. Two queries."""
+    from complaints.models import SurveyInvitation
+
+    start, end = _moment(start), _moment(end)
+    base = SurveyInvitation.objects.all()
+    if start:
+        base = base.filter(sent_at__gte=start)
+    if end:
+        base = base.filter(sent_at__lt=end)
+    totals = base.aggregate(
+        invited=Count("id"), answered=Count("responded_at"), average=Avg("score")
+    )
+    distribution = dict(
+        base.filter(score__isnull=False)
+        .values_list("score")
+        .annotate(n=Count("id"))
+        .order_by()
+        .values_list("score", "n")
+    )
+    invited, answered = totals["invited"], totals["answered"]
+    return {
+        "invited": invited,
+        "answered": answered,
+        "response_rate": (
+            (Decimal(answered) * 100 / Decimal(invited)).quantize(Decimal("0.1"))
+            if invited
+            else None
+        ),
+        "csat_average": (
+            Decimal(str(totals["average"])).quantize(Decimal("0.01"))
+            if totals["average"] is not None
+            else None
+        ),
+        "csat_distribution": {score: distribution.get(score, 0) for score in range(1, 6)},
     }

@@ -9,11 +9,13 @@ value; notification texts hold codes only.
 from __future__ import annotations
 
 import datetime
+import logging
 from decimal import Decimal
 
 from django.conf import settings
 from django.contrib.auth.models import Permission
 from django.contrib.contenttypes.models import ContentType
+from django.core import signing
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.urls import reverse
@@ -34,6 +36,8 @@ from complaints.models import (
     RootCause,
     Severity,
     SlaPolicy,
+    Survey,
+    SurveyInvitation,
 )
 from crm import encryption, notifications, roles, search_index
 from crm.exceptions import ConflictError
@@ -42,6 +46,8 @@ from crm.models import Counter, User
 from crm.permissions import require_perm
 from customers import permissions as customer_perms
 from customers.models import Customer, CustomerUserObjectPermission
+
+logger = logging.getLogger(__name__)
 
 Status = Complaint.Status
 
@@ -923,3 +929,234 @@ def sla_policy_set(
         },
     )
     return policy
+
+
+# --- satisfaction surveys ---------------------------------------------------------------------
+
+# There is no consent purpose "surveys" on the card (customers.Consent.Purpose): a survey
+# about the service goes to the customers with a live consent for the *service* purpose.
+SURVEY_CONSENT_PURPOSE = "service"
+SURVEY_SALT = "complaints.survey"
+SURVEY_LINK_DAYS = 30  # a survey link answers for this many days after it was sent
+SURVEY_SEND_TASK = "complaints.survey_round_send"
+
+
+class InvalidSurveyLink(ValidationError):
+    """The link was altered, has expired, or names no invitation."""
+
+
+class SurveyAlreadyAnswered(ValidationError):
+    """The invitation has its answer already: one response per invitation."""
+
+
+@transaction.atomic
+def survey_save(
+    *,
+    actor: User,
+    name: str,
+    period: str,
+    question: str,
+    is_active: bool = True,
+    survey_id: int | None = None,
+) -> Survey:
+    """Create or change a satisfaction survey (service manager)."""
+    require_perm(actor, perms.SURVEYS, _("Only the service manager runs surveys."))
+    errors: dict[str, list] = {}
+    name = _clean_text(name, "name", required=True, max_length=200)
+    question = _clean_text(question, "question", required=True, max_length=300)
+    if period not in Survey.Period.values:
+        errors["period"] = [_("Choose monthly, quarterly or yearly.")]
+    if errors:
+        raise ValidationError(errors)
+    survey = Survey.objects.select_for_update().get(pk=survey_id) if survey_id else Survey()
+    survey.name, survey.period, survey.question = name, period, question
+    survey.is_active = bool(is_active)
+    survey.full_clean()
+    _save(survey, actor)
+    record_event(
+        action=events.SURVEY_SAVED,
+        actor=actor,
+        obj=survey,
+        data={"period": period, "is_active": survey.is_active, "created": survey_id is None},
+    )
+    return survey
+
+
+def _live_survey_consent():
+    from django.db.models import Exists, OuterRef
+
+    from customers.models import Consent
+
+    return Exists(
+        Consent.objects.filter(
+            customer=OuterRef("pk"), purpose=SURVEY_CONSENT_PURPOSE, withdrawn_at__isnull=True
+        )
+    )
+
+
+def survey_token(invitation: SurveyInvitation) -> str:
+    """The signed token of an invitation's link: its id only, nothing personal."""
+    return signing.dumps({"i": invitation.pk}, salt=SURVEY_SALT)
+
+
+def survey_url(invitation: SurveyInvitation) -> str:
+    base = getattr(settings, "CRM_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
+    return base + reverse("complaints:survey", args=[survey_token(invitation)])
+
+
+def survey_invitation_read(token: str) -> SurveyInvitation:
+    """The invitation a link names; ``InvalidSurveyLink`` for an altered, expired or unknown
+    link."""
+    try:
+        payload = signing.loads(
+            token, salt=SURVEY_SALT, max_age=datetime.timedelta(days=SURVEY_LINK_DAYS)
+        )
+        invitation_id = int(payload["i"])
+    except signing.SignatureExpired as exc:
+        raise InvalidSurveyLink(_("This survey link has expired.")) from exc
+    except (signing.BadSignature, KeyError, TypeError, ValueError) as exc:
+        raise InvalidSurveyLink(_("This survey link is not valid.")) from exc
+    invitation = SurveyInvitation.objects.select_related("survey").filter(pk=invitation_id).first()
+    if invitation is None:
+        raise InvalidSurveyLink(_("This survey link is not valid."))
+    return invitation
+
+
+def survey_round_send(*, survey_id: int, today: datetime.date | None = None) -> dict[str, int]:
+    """Send the survey's current round: an e-mail with a signed link to every customer with
+    a live consent for the survey purpose and an e-mail address, once a round.
+
+    Safe to run again (the task, the command, a retry): a customer already invited in this
+    round is not invited again (a unique rule claims him before the message goes out). The
+    consent is read for each customer just before his message, so a withdrawal that commits
+    first stops it. Returns the counts; one audit event records them.
+    """
+    from django.core.mail import get_connection
+
+    survey = Survey.objects.get(pk=survey_id)
+    today = today or timezone.localdate()
+    round_ = survey.round_of(today)
+    counts = {"invited": 0, "no_email": 0, "failed": 0}
+    if not survey.is_active:
+        return counts
+    invited = SurveyInvitation.objects.filter(survey=survey, round=round_).values("customer_id")
+    pending = (
+        Customer.objects.exclude(status__in=(Customer.Status.MERGED, Customer.Status.CLOSED))
+        .filter(_live_survey_consent())
+        .exclude(pk__in=invited)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    connection = get_connection(fail_silently=False)
+    try:
+        for customer_id in list(pending):
+            result = _survey_invite_one(survey, round_, customer_id, connection)
+            if result:
+                counts[result] += 1
+    finally:
+        connection.close()
+    record_event(action=events.SURVEY_ROUND_SENT, obj=survey, data={"round": round_, **counts})
+    return counts
+
+
+def _survey_invite_one(survey: Survey, round_: str, customer_id: int, connection) -> str | None:
+    """Check the consent, claim the customer for the round, send; the result or None."""
+    from django.core.mail import EmailMultiAlternatives
+    from django.db import IntegrityError
+    from django.template.loader import render_to_string
+
+    try:
+        with transaction.atomic():
+            # The e-mail is decrypted only for a customer whose consent is live right now.
+            customer = (
+                Customer.objects.filter(_live_survey_consent(), pk=customer_id)
+                .only("uid", "data_key_id", "email")
+                .first()
+            )
+            if customer is None:
+                return None  # withdrawn since the round started
+            if not customer.email:
+                return "no_email"
+            invitation = SurveyInvitation(
+                survey=survey,
+                round=round_,
+                customer_id=customer_id,
+                data_key_id=customer.data_key_id,
+            )
+            _save(invitation, None)  # claims the customer before anything goes out
+            context = {
+                "survey": survey,
+                "url": survey_url(invitation),
+                "days": SURVEY_LINK_DAYS,
+                "company_name": settings.CRM["COMPANY_NAME"],
+            }
+            message = EmailMultiAlternatives(
+                subject=survey.name,
+                body=render_to_string("complaints/survey_email.txt", context),
+                to=[customer.email],
+                connection=connection,
+            )
+            message.send(fail_silently=False)
+            return "invited"
+    except IntegrityError:
+        return None  # another run invited this customer first
+    except Exception as exc:  # noqa: BLE001 - a mail error fails this customer only
+        # The error text may hold the address: its type only, and the claim rolled back so
+        # that the next run tries again.
+        logger.warning(
+            "survey %s: invitation of customer %s failed (%s)",
+            survey.pk,
+            customer_id,
+            type(exc).__name__,
+        )
+        connection.close()
+        return "failed"
+
+
+def surveys_send_due(*, today: datetime.date | None = None) -> dict[str, int]:
+    """Every active survey's current round (the periodic task: daily; a round already
+    sent invites only the customers who gave consent since)."""
+    totals = {"invited": 0, "no_email": 0, "failed": 0}
+    for survey_id in Survey.objects.filter(is_active=True).values_list("pk", flat=True):
+        for key, value in survey_round_send(survey_id=survey_id, today=today).items():
+            totals[key] += value
+    return totals
+
+
+def survey_respond(*, token: str, score, comment: str = "") -> SurveyInvitation:
+    """The customer's answer through the signed link (no login): once per invitation."""
+    invitation = survey_invitation_read(token)
+    try:
+        score = int(score)
+    except (TypeError, ValueError):
+        score = 0
+    if not 1 <= score <= 5:
+        raise ValidationError({"score": [_("The score is from 1 to 5.")]})
+    comment = _clean_text(comment, "comment", max_length=2000)
+    with transaction.atomic():
+        invitation = SurveyInvitation.objects.select_for_update().get(pk=invitation.pk)
+        if invitation.responded_at is not None:
+            raise SurveyAlreadyAnswered(_("This survey has already been answered. Thank you."))
+        invitation.responded_at = timezone.now()
+        invitation.score, invitation.comment = score, comment
+        _save(invitation, None, update_fields=["responded_at", "score", "comment", "updated_at"])
+        record_event(
+            action=events.SURVEY_ANSWERED,
+            obj=invitation,
+            data={
+                "survey_id": invitation.survey_id,
+                "round": invitation.round,
+                "fields": ["score", "comment"] if comment else ["score"],
+            },
+        )
+    return invitation
+
+
+def survey_round_queue(*, actor: User, survey: Survey) -> None:
+    """Send the survey's current round in the background (once the request commits)."""
+    from crm.queueing import enqueue_on_commit
+
+    require_perm(actor, perms.SURVEYS, _("Only the service manager runs surveys."))
+    if not survey.is_active:
+        raise ValidationError({"survey": [_("The survey is not active.")]})
+    enqueue_on_commit(SURVEY_SEND_TASK, survey.pk)

@@ -11,6 +11,9 @@ urlpatterns = [
     path("new/", views.create_view, name="create"),
     path("lookup/", views.lookup_view, name="lookup"),
     path("reports/", views.reports_view, name="reports"),
+    path("surveys/", views.surveys_view, name="surveys"),
+    path("surveys/<int:pk>/send/", views.survey_send_view, name="survey-send"),
+    path("survey/<str:token>/", views.survey_answer_view, name="survey"),
     path("<int:pk>/", views.detail_view, name="detail"),
     path("<int:pk>/move/", views.board_move_view, name="move"),
     path(

@@ -6,7 +6,6 @@ with its own timeline and actions, receipt, the caller look-up and the service r
 
 from __future__ import annotations
 
-import csv
 import datetime
 
 from django.contrib import messages
@@ -16,13 +15,15 @@ from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
-from complaints import forms, selectors, services
+from complaints import exports, forms, selectors, services
 from complaints import permissions as perms
 from complaints.filters import ComplaintFilter
 from complaints.models import Complaint
 from crm.exceptions import ConflictError
+from crm.exports.writers import CONTENT_TYPES
 from crm.permissions import require_perm
 
 
@@ -48,7 +49,9 @@ def _message_errors(request, error: ValidationError) -> None:
 def board_view(request):
     """The queue by status: counts, the first cards of each column, filters."""
     require_perm(request.user, perms.VIEW)
-    filterset = ComplaintFilter(request.GET or None, queryset=Complaint.objects.none())
+    # A move posted from the board (button or drop) carries the board's filters in its body.
+    data = request.GET if request.method == "GET" else request.POST
+    filterset = ComplaintFilter(data or None, queryset=Complaint.objects.none())
     filters = filterset.form.cleaned_data if filterset.is_valid() else {}
     filters = {
         key: (value.code if hasattr(value, "code") else value)
@@ -66,6 +69,9 @@ def board_view(request):
             "may_add": request.user.has_perm(perms.ADD),
             "may_act": request.user.has_perm(perms.CHANGE),
             "next_moves": services.TRANSITIONS,
+            # The columns swapped in by htmx carry the messages (an illegal move's error);
+            # a full page shows them at its top.
+            "show_messages": bool(request.htmx),
         },
     )
 
@@ -266,56 +272,106 @@ def reports_view(request):
     require_perm(request.user, perms.REPORTS)
     start, end, period = _report_period(request)
     report = selectors.service_report(user=request.user, start=start, end=end, period=period)
-    if request.GET.get("format") == "csv":
-        return _report_csv(report)
+    if request.GET.get("format") in ("csv", "xlsx"):
+        return _report_file(report, request.GET["format"])
+    per_category: dict[str, int] = {}
+    for row in report["by_category"]:
+        code = row["category__code"]
+        per_category[code] = per_category.get(code, 0) + row["count"]
     chart = {
-        "categories": sorted({row["category__code"] for row in report["by_category"]}),
+        "categories": list(per_category),
+        "category_counts": list(per_category.values()),
+        "label": _("Satisfaction scores"),
+        "survey_label": _("Survey scores"),
         "csat": [report["csat_distribution"][n] for n in range(1, 6)],
+        "survey": [report["surveys"]["csat_distribution"][n] for n in range(1, 6)],
     }
     return render(
         request,
         "complaints/reports.html",
-        {"report": report, "start": start, "end": end, "period": period, "chart": chart},
+        {
+            "report": report,
+            "start": start,
+            "end": end,
+            "period": period,
+            "chart": chart,
+            "may_survey": request.user.has_perm(perms.SURVEYS),
+        },
     )
 
 
-def _report_csv(report: dict) -> HttpResponse:
-    response = HttpResponse(content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = 'attachment; filename="service-report.csv"'
-    writer = csv.writer(response)
-    writer.writerow(["measure", "value"])
-    for key in (
-        "total",
-        "first_response_compliance",
-        "resolution_compliance",
-        "first_response_median",
-        "first_response_p90",
-        "resolution_median",
-        "resolution_p90",
-        "csat_average",
-        "repeat_rate",
-    ):
-        writer.writerow([key, "" if report[key] is None else report[key]])
-    for score, count in report["csat_distribution"].items():
-        writer.writerow([f"csat_{score}", count])
-    writer.writerow([])
-    writer.writerow(["period", "category", "count"])
-    for row in report["by_category"]:
-        writer.writerow(
-            [
-                row["period"].date().isoformat() if row["period"] else "",
-                row["category__code"],
-                row["count"],
-            ]
-        )
-    writer.writerow([])
-    writer.writerow(["period", "channel", "count"])
-    for row in report["by_channel"]:
-        writer.writerow(
-            [
-                row["period"].date().isoformat() if row["period"] else "",
-                row["channel"],
-                row["count"],
-            ]
-        )
+def _report_file(report: dict, fmt: str) -> HttpResponse:
+    if fmt == "xlsx":
+        response = HttpResponse(exports.report_xlsx(report), content_type=CONTENT_TYPES["xlsx"])
+    else:
+        response = HttpResponse(exports.report_csv(report), content_type=CONTENT_TYPES["csv"])
+    response["Content-Disposition"] = f'attachment; filename="service-report.{fmt}"'
     return response
+
+
+# --- satisfaction surveys -------------------------------------------------------------------
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def surveys_view(request):
+    """The surveys, their current round's counts, and a new survey (service manager)."""
+    require_perm(request.user, perms.SURVEYS)
+    form = forms.SurveyForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.survey_save(actor=request.user, **form.cleaned_data)
+        except ValidationError as error:
+            _errors(form, error)
+        else:
+            messages.success(request, _("The survey was saved."))
+            return redirect("complaints:surveys")
+    return render(
+        request,
+        "complaints/surveys.html",
+        {"surveys": selectors.survey_list(), "form": form},
+    )
+
+
+@login_required
+@require_POST
+def survey_send_view(request, pk):
+    """Send a survey's current round now (the daily task does it too)."""
+    require_perm(request.user, perms.SURVEYS)
+    survey = selectors.survey_get(pk)
+    services.survey_round_queue(actor=request.user, survey=survey)
+    messages.success(request, _("The round is being sent."))
+    return redirect("complaints:surveys")
+
+
+# The answer page is public: the signed token is the only credential, and the page shows
+# the survey's question only, nothing about the customer.
+@never_cache
+@require_http_methods(["GET", "POST"])
+def survey_answer_view(request, token):
+    context = {"scores": range(1, 6)}
+    try:
+        invitation = services.survey_invitation_read(token)
+    except services.InvalidSurveyLink as error:
+        context |= {"state": "invalid", "message": error.messages[0]}
+        return render(request, "complaints/survey_answer.html", context, status=400)
+    context["survey"] = invitation.survey
+    if invitation.responded:
+        return render(request, "complaints/survey_answer.html", context | {"state": "answered"})
+    if request.method == "POST":
+        try:
+            services.survey_respond(
+                token=token,
+                score=request.POST.get("score"),
+                comment=request.POST.get("comment", ""),
+            )
+        except services.SurveyAlreadyAnswered:
+            context["state"] = "answered"
+        except ValidationError as error:
+            context |= {"state": "form", "errors": error.messages}
+            return render(request, "complaints/survey_answer.html", context, status=400)
+        else:
+            context["state"] = "done"
+    else:
+        context["state"] = "form"
+    return render(request, "complaints/survey_answer.html", context)

@@ -7,6 +7,7 @@ import itertools
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
+from django.utils import timezone
 
 from audit.models import AuditEvent
 from complaints import services
@@ -469,3 +470,11 @@ def test_seed_demo_adds_complaints_in_every_status_and_a_calendar():
     assert Complaint.objects.filter(first_response_escalated_at__isnull=False).exists()
     assert CalendarDay.objects.filter(kind="holiday", date="2026-10-01").exists()
     assert CalendarDay.objects.filter(kind="workday", date="2026-10-10").exists()
+    # One overdue (the escalated one among them), the calendar of the current year as data.
+    from complaints.selectors import overdue_q
+
+    assert Complaint.objects.filter(overdue_q()).count() >= 1
+    assert Complaint.objects.filter(overdue_q(), first_response_escalated_at__isnull=False).exists()
+    year = timezone.localdate().year
+    assert CalendarDay.objects.filter(date__year=year, kind="holiday").count() >= 7
+    assert CalendarDay.objects.filter(date__year=year, kind="workday").exists()

@@ -119,3 +119,24 @@ def test_only_the_admin_edits_the_calendar():
         services.calendar_day_set(
             actor=service_staff(), date=datetime.date(2026, 5, 1), kind="holiday"
         )
+
+
+def test_with_the_clock_frozen_in_a_holiday_the_deadline_waits_for_its_end(national_day):
+    """The clock itself frozen (no received_at given): Saturday 3 October 2026, in the
+    National Day holiday; 8 business hours (medium) end on Thursday 8 October at 18:00,
+    and the complaint is not overdue during the holiday."""
+    from unittest import mock
+
+    from django.utils import timezone
+
+    frozen = aware("2026-10-03 10:00")
+    with mock.patch.object(timezone, "now", return_value=frozen):
+        complaint = make_complaint(severity="medium")
+        assert complaint.received_at == frozen
+        assert complaint.first_response_due == aware("2026-10-08 18:00")
+        assert not complaint.overdue()
+    with mock.patch.object(timezone, "now", return_value=aware("2026-10-07 23:00")):
+        assert not complaint.overdue()
+        assert services.complaints_escalate_overdue() == 0
+    with mock.patch.object(timezone, "now", return_value=aware("2026-10-08 18:01")):
+        assert complaint.overdue()
