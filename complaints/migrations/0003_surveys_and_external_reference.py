@@ -14,7 +14,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('complaints', '0002_reference_data'),
-        ('customers', '0012_saved_views_and_reassign'),
+        ('customers', '0011_customer_list_index'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
