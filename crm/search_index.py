@@ -62,6 +62,8 @@ class DigestKind:
     ``only``: (field, value) pairs of plain fields; a row that does not match them all
     holds none of this kind (e.g. name bigrams for individuals only: an organisation's
     name is searched in clear). Its value is then not even opened.
+    ``part``: the part of the value that is indexed (e.g. a name's first character, a
+    phone's last four digits), applied to the value and to a looked-up term alike.
     """
 
     name: str
@@ -71,6 +73,7 @@ class DigestKind:
     unique: bool = False
     bigrams: bool = False
     only: tuple[tuple[str, object], ...] = ()
+    part: Callable[[str], str] | None = None
 
     def applies_to(self, obj) -> bool:
         return all(getattr(obj, name) == value for name, value in self.only)
@@ -81,6 +84,8 @@ class DigestKind:
 
     def digests(self, value, key: BlindIndexKey | None = None) -> list[str]:
         text = value if isinstance(value, str) else ""
+        if self.part is not None:
+            text = self.part(text)
         if self.bigrams:
             return sorted(set(bigram_tokens(text, key)))
         digest = blind_index(self.normaliser, text, key)

@@ -31,3 +31,6 @@ ATTRIBUTE_SENSITIVITY_CHANGED = register(
 CUSTOMER_STATUS_CHANGED = register("customers.status_changed", _("Customer status changed"))
 CUSTOMER_OWNER_CHANGED = register("customers.owner_changed", _("Customer owner changed"))
 CUSTOMERS_HANDED_OVER = register("customers.handed_over", _("A rep's customers handed over"))
+SAVED_VIEW_SAVED = register("customers.saved_view_saved", _("Customer list view saved"))
+SAVED_VIEW_DELETED = register("customers.saved_view_deleted", _("Customer list view deleted"))
+CUSTOMERS_PLANNED = register("customers.visit_plan_added", _("Customers added to a visit plan"))

@@ -25,6 +25,19 @@ from customers.validators import is_valid_mainland_mobile
 IDENTIFIER_DIGITS = 7
 # A customer code as the card service makes it (``C0000012``): business data, not personal.
 GENERATED_CODE = re.compile(r"C[0-9]{7}", re.IGNORECASE)
+# Rows per page the list offers (and a saved view may keep).
+PAGE_SIZES = (10, 25, 50, 100)
+# At most this many customers picked by hand (``ids``): a page holds 100 at most.
+MAX_SELECTION = 500
+
+
+class IdsFilter(django_filters.BaseInFilter, django_filters.NumberFilter):
+    """Customers picked by hand on the list (``ids=3,5,8``): the bulk actions' selection."""
+
+    def filter(self, qs, value):
+        if value and len(value) > MAX_SELECTION:
+            return qs.none()
+        return super().filter(qs, value)
 
 
 def is_identifier_term(text: str) -> bool:
@@ -64,7 +77,8 @@ def filter_data(data) -> dict[str, str]:
 
 
 def search_customers(queryset, text: str):
-    """Exact phone, ID number or e-mail, else a name fragment or a customer code.
+    """Exact phone, ID number or e-mail, else a name fragment or a customer code; four
+    digits also find the phones ending with them, one character the surnames.
 
     The digests are looked up in the keys database first (``customers.search``); the
     customers are then fetched by id within ``queryset`` (which carries the scoping). A
@@ -87,7 +101,13 @@ def search_customers(queryset, text: str):
         return queryset.filter(pk__in=search.customer_ids_matching(compact, search.DOCUMENT_NUMBER))
     if not bigrams(text):
         return queryset.none()
-    return search.customers_matching_name(queryset, text)
+    found = search.customers_matching_name(queryset, text)
+    if re.fullmatch(r"[0-9]{4}", compact):
+        # 尾号: the last four digits of the customer's phone, or a name or code holding them.
+        tails = search.customer_ids_with_phone_tail(compact)
+        if tails:
+            found = queryset.filter(Q(pk__in=found.values("pk")) | Q(pk__in=tails))
+    return found
 
 
 class CustomerFilter(django_filters.FilterSet):
@@ -112,6 +132,7 @@ class CustomerFilter(django_filters.FilterSet):
         choices=[("true", _("Overdue")), ("false", _("Up to date"))],
         method="filter_overdue",
     )
+    ids = IdsFilter(label=_("Selected customers"), field_name="pk", lookup_expr="in")
     consent = django_filters.ChoiceFilter(
         label=_("Live consent"), choices=Consent.Purpose.choices, method="filter_consent"
     )

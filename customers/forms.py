@@ -365,3 +365,96 @@ class MergeForm(BootstrapMixin, forms.Form):
     survivor = forms.CharField(label=_("Card that stays (customer code)"), max_length=20)
     duplicate = forms.CharField(label=_("Duplicate card (customer code)"), max_length=20)
     reason = forms.CharField(label=_("Reason"), max_length=300)
+
+
+# --- the list's saved views and bulk actions, the card's owner (issue 13 items 2, 5) -----
+
+
+class OwnerUserField(UserChoiceField):
+    """A user shown with his team: the pickers that cross teams need it."""
+
+    def label_from_instance(self, obj):
+        name = obj.get_full_name() or obj.get_username()
+        return f"{name} ({obj.team})" if obj.team_id else name
+
+
+class IdsField(forms.Field):
+    """Ids of the rows ticked on the list; which of them the user may act on is the
+    service's decision."""
+
+    widget = forms.MultipleHiddenInput
+
+    def to_python(self, value):
+        if not value:
+            return []
+        try:
+            return sorted({int(item) for item in value})
+        except (TypeError, ValueError) as error:
+            raise forms.ValidationError(_("Select customers from the list.")) from error
+
+    def validate(self, value):
+        if self.required and not value:
+            raise forms.ValidationError(_("Select at least one customer."))
+
+
+class SavedViewForm(BootstrapMixin, forms.Form):
+    name = forms.CharField(label=_("View name"), max_length=80)
+
+
+class BulkActionForm(BootstrapMixin, forms.Form):
+    """The list's bulk actions; the selection comes as ``ids`` (the rows' checkboxes)."""
+
+    REASSIGN, PLAN, EXPORT = "reassign", "plan", "export"
+    ACTIONS = [
+        (REASSIGN, _("Reassign owner")),
+        (PLAN, _("Add to visit plan")),
+        (EXPORT, _("Export selection")),
+    ]
+    action = forms.ChoiceField(label=_("Action"), choices=ACTIONS)
+    ids = IdsField(label=_("Selected customers"))
+    owner = OwnerUserField(
+        label=_("New owner or planner"),
+        queryset=User.objects.none(),
+        required=False,
+        help_text=_("Visit plan: leave empty for each card's owner."),
+    )
+    format = forms.ChoiceField(
+        label=_("Format"), choices=[("xlsx", "XLSX"), ("csv", "CSV")], required=False
+    )
+    reason = forms.CharField(label=_("Reason"), max_length=300, required=False)
+
+    def __init__(self, *args, actor=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        from customers.selectors import owner_candidates
+
+        self.fields["owner"].queryset = owner_candidates(actor) if actor else User.objects.none()
+
+    def clean(self):
+        data = super().clean()
+        if data.get("action") == self.REASSIGN and not data.get("owner"):
+            self.add_error("owner", _("Choose the new owner."))
+        return data
+
+
+class OwnerChangeForm(BootstrapMixin, forms.Form):
+    owner = OwnerUserField(label=_("New owner"), queryset=User.objects.none())
+    reason = forms.CharField(label=_("Reason"), max_length=300, required=False)
+
+    def __init__(self, *args, actor=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        from customers.selectors import owner_candidates
+
+        self.fields["owner"].queryset = owner_candidates(actor) if actor else User.objects.none()
+
+
+class HandOverForm(BootstrapMixin, forms.Form):
+    from_user = OwnerUserField(label=_("Customers of"), queryset=User.objects.none())
+    owner = OwnerUserField(label=_("Hand over to"), queryset=User.objects.none())
+    reason = forms.CharField(label=_("Reason"), max_length=300)
+
+    def __init__(self, *args, actor=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        from customers.selectors import handover_sources, owner_candidates
+
+        self.fields["from_user"].queryset = handover_sources(actor)
+        self.fields["owner"].queryset = owner_candidates(actor)

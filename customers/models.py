@@ -219,6 +219,7 @@ class Customer(EncryptedRow, BusinessModel):
                 "Can export customers' personal data in clear (with a reason)",
             ),
             ("import_customer", "Can import customers from files"),
+            ("reassign_customer", "Can reassign customers to another owner"),
         ]
         indexes = [
             models.Index(fields=["owner", "status"], name="customer_owner_status_idx"),
@@ -768,3 +769,51 @@ class ImportJob(EncryptedRow, BusinessModel):
 
         target = get_target(self.target)
         return str(target.label) if target else self.target
+
+
+# --- the customer list's saved views (issue 13 item 2) --------------------------------------
+
+
+class SavedView(BusinessModel):
+    """A user's named customer-list view (filters, sort, page size), or his last used one.
+
+    Only filters and sort are kept, never a search term: a term may be a phone, an ID
+    number or an individual's name, which would then sit in clear in this row and its
+    history (``customers.services.saved_views`` refuses it).
+    """
+
+    class Kind(models.TextChoices):
+        NAMED = "named", _("Saved view")
+        LAST_USED = "last_used", _("Last used filters")
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("user"),
+        on_delete=models.CASCADE,
+        related_name="customer_list_views",
+    )
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices, default=Kind.NAMED)
+    name = models.CharField(_("name"), max_length=80, blank=True)
+    filters = models.JSONField(_("filters"), default=dict, blank=True)
+    ordering = models.CharField(_("sort by"), max_length=40, blank=True)
+    page_size = models.PositiveSmallIntegerField(_("rows per page"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("saved view")
+        verbose_name_plural = _("saved views")
+        ordering = ["name", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "name"],
+                condition=models.Q(kind="named"),
+                name="saved_view_one_name_per_user",
+            ),
+            models.UniqueConstraint(
+                fields=["user"],
+                condition=models.Q(kind="last_used"),
+                name="saved_view_one_last_used_per_user",
+            ),
+        ]
+
+    def __str__(self):
+        return self.name or f"saved view {self.pk}"

@@ -44,6 +44,7 @@ MERGE = "customers.merge_customer"
 EXPORT = "customers.export_customer"
 EXPORT_CLEAR = "customers.export_clear_customer"
 IMPORT = "customers.import_customer"
+REASSIGN = "customers.reassign_customer"
 CAMPAIGN_VIEW = "customers.view_campaign"
 CAMPAIGN_ADD = "customers.add_campaign"
 CAMPAIGN_CHANGE = "customers.change_campaign"
@@ -174,6 +175,25 @@ def revealable_customers(user, queryset: QuerySet | None = None) -> QuerySet:
     if user.has_perm(VIEW_ALL):
         return queryset
     return queryset.filter(_responsible(user))
+
+
+def reassignable_customers(user, queryset: QuerySet | None = None) -> QuerySet:
+    """The customers whose owner ``user`` may change (issue 13 item 5), in SQL.
+
+    Holders of ``customers.reassign_customer``: a sales manager for the cards owned by
+    the members of the teams he manages now (and his own), the general manager for every
+    card. A grant never counts; a rep holds no such permission.
+    """
+    queryset = visible_customers(user, queryset)
+    if not user.has_perm(REASSIGN) or not user.has_perm(CHANGE):
+        return queryset.none()
+    if user.has_perm(VIEW_ALL):
+        return queryset
+    return queryset.filter(_responsible(user))
+
+
+def can_reassign(user, customer: Customer) -> bool:
+    return reassignable_customers(user, Customer.objects.filter(pk=customer.pk)).exists()
 
 
 def can_see(user, customer: Customer) -> bool:

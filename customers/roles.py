@@ -62,6 +62,7 @@ PERMISSIONS: dict[str, list[str]] = {
         *_IMPORTS,
         *_CAMPAIGNS,
         "customers.merge_customer",
+        "customers.reassign_customer",
     ],
     roles.GENERAL_MANAGER: [
         *_VIEW_REFERENCE,
@@ -69,6 +70,7 @@ PERMISSIONS: dict[str, list[str]] = {
         *_IMPORTS,
         *_CAMPAIGNS,
         "customers.merge_customer",
+        "customers.reassign_customer",
         "customers.view_all_customers",
     ],
     # Service staff see the customers granted to them, masked; they log interactions.
@@ -113,6 +115,11 @@ def extend_roles() -> None:
     roles.declare_unused(
         ["customers.add_campaignsend", "customers.change_campaignsend"],
         reason="sends are written by the campaign service as it sends",
+    )
+    roles.declare_unused(
+        ["customers.*_savedview"],
+        reason="a saved view of the customer list belongs to its user, who alone saves, "
+        "renames and deletes it through the saved-view service",
     )
     roles.declare_unused(
         ["customers.change_importjob"], reason="an import job is advanced by the import service"

@@ -12,6 +12,13 @@ organisation has no name bigram digests. An individual's name (a sole trader's t
 encrypted: the bigram digests give candidates, which can over-match (the bigrams of the
 term may all occur apart), so each candidate's name is opened and confirmed before it is
 counted or shown (``individual_ids_matching_name``).
+
+One character finds an individual by the first character of the name, his surname (issue
+13 item 2): a unigram digest of that character (``customer.surname``), its candidates
+confirmed on the opened name as the bigram path does. Four digits find the customers
+whose phone ends with them (尾号): a digest of the phone's last four digits of its own
+(``customer.phone_tail``), exact by construction. Rows written before these kinds existed
+get them from ``manage.py reindex`` (it fills the kinds a row lacks; docs/workspace.md).
 """
 
 from __future__ import annotations
@@ -23,13 +30,16 @@ from django.db.models.functions import StrIndex, Upper
 from django.db.models.lookups import GreaterThan
 
 from crm import encryption, search_index
-from crm.blind_index import normalise_name
+from crm.blind_index import normalise_name, normalise_phone
 from crm.search_index import DigestKind, register, register_model
 from customers.models import Contact, Customer, IdentityDocument
 
 CUSTOMER_PHONE = "customer.phone"
 CUSTOMER_EMAIL = "customer.email"
 CUSTOMER_NAME = "customer.name_bigram"
+CUSTOMER_SURNAME = "customer.surname"
+CUSTOMER_PHONE_TAIL = "customer.phone_tail"
+PHONE_TAIL_DIGITS = 4
 CONTACT_PHONE = "contact.phone"
 CONTACT_EMAIL = "contact.email"
 DOCUMENT_NUMBER = "document.number"
@@ -51,6 +61,32 @@ register(
         bigrams=True,
         only=(("kind", Customer.Kind.INDIVIDUAL),),
     )
+)
+
+
+def surname_part(name: str) -> str:
+    """The first character of a name, normalised as the name digests are."""
+    return normalise_name(name)[:1]
+
+
+def phone_tail_part(phone: str) -> str:
+    """The last four digits of a phone (none for a shorter value)."""
+    digits = normalise_phone(phone)
+    return digits[-PHONE_TAIL_DIGITS:] if len(digits) >= PHONE_TAIL_DIGITS else ""
+
+
+register(
+    DigestKind(
+        CUSTOMER_SURNAME,
+        "customers.customer",
+        "name",
+        "name",
+        only=(("kind", Customer.Kind.INDIVIDUAL),),
+        part=surname_part,
+    )
+)
+register(
+    DigestKind(CUSTOMER_PHONE_TAIL, "customers.customer", "phone", "phone", part=phone_tail_part)
 )
 register(DigestKind(CONTACT_PHONE, "customers.contact", "phone", "phone"))
 register(DigestKind(CONTACT_EMAIL, "customers.contact", "email", "email"))
@@ -87,11 +123,19 @@ def customer_ids_matching(text: str, *kinds: str) -> list[int]:
     return sorted(ids)
 
 
+def customer_ids_with_phone_tail(text: str) -> list[int]:
+    """Ids of the customers whose own phone ends with these four digits (no scoping)."""
+    digits = normalise_phone(text)
+    if len(digits) != PHONE_TAIL_DIGITS:
+        return []
+    return search_index.ids_matching(CUSTOMER_PHONE_TAIL, digits)
+
+
 # --- names --------------------------------------------------------------------------------
 
 # An individual is found by at least this many characters of the name (normalised: case,
-# spaces and punctuation aside); one character is a bigram digest of its own, held by
-# nobody. Organisations are found by any fragment of their name.
+# spaces and punctuation aside), or by its first character alone (the surname digest).
+# Organisations are found by any fragment of their name.
 MIN_INDIVIDUAL_TERM = 2
 # Candidates opened per round: one query for the rows, one for their data keys.
 CONFIRM_BATCH = 2000
@@ -117,11 +161,22 @@ def individual_ids_matching_name(queryset: QuerySet, text: str) -> list[int]:
     ``queryset`` (its scoping) are loaded in batches with their data keys (one keys query
     per batch) and kept only if their opened name, normalised as the digests are, holds
     the normalised term. Erased or unreadable names match nothing.
+
+    One character is a surname: the individuals whose name begins with it, candidates
+    from the surname digests, confirmed the same way.
     """
     term = normalise_name(text)
+    if len(term) == 1:
+        candidates = search_index.ids_matching(CUSTOMER_SURNAME, text)
+        return _confirmed(queryset, candidates, lambda name: name.startswith(term))
     if len(term) < MIN_INDIVIDUAL_TERM:
         return []
     candidates = search_index.ids_matching(CUSTOMER_NAME, text)
+    return _confirmed(queryset, candidates, lambda name: term in name)
+
+
+def _confirmed(queryset: QuerySet, candidates: list[int], matches) -> list[int]:
+    """The ``candidates`` within ``queryset`` whose opened, normalised name ``matches``."""
     if not candidates:
         return []
     scoped = queryset.filter(pk__in=candidates, kind=Customer.Kind.INDIVIDUAL).values("pk")
@@ -133,7 +188,7 @@ def individual_ids_matching_name(queryset: QuerySet, text: str) -> list[int]:
         if not batch:
             break
         last = batch[-1].pk
-        confirmed.extend(c.pk for c in batch if term in normalise_name(c.name or ""))
+        confirmed.extend(c.pk for c in batch if matches(normalise_name(c.name or "")))
         if len(batch) < CONFIRM_BATCH:
             break
         encryption.clear_key_cache()  # a long search does not keep every key

@@ -653,6 +653,52 @@ def grantable_users(customer: Customer) -> QuerySet:
     return User.objects.filter(pk__in=ids).order_by("last_name", "first_name", "username")
 
 
+def owner_candidates(actor) -> QuerySet:
+    """Whom ``actor`` may make a card's owner: active sales reps and managers of the teams
+    he manages now (and himself); for the general manager, of every team. Nobody for a
+    user without ``customers.reassign_customer``."""
+    from crm import roles
+    from crm.models import User
+
+    if not actor.has_perm(perms.REASSIGN):
+        return User.objects.none()
+    sales = User.objects.filter(
+        is_active=True, groups__name__in=[roles.SALES_REP, roles.SALES_MANAGER]
+    )
+    if not actor.has_perm(perms.VIEW_ALL):
+        sales = sales.filter(Q(team__manager=actor) | Q(pk=actor.pk))
+    return (
+        User.objects.filter(pk__in=sales.values("pk"))
+        .select_related("team")
+        .order_by("team__name", "last_name", "first_name", "username")
+    )
+
+
+def handover_sources(actor) -> QuerySet:
+    """Whose customers ``actor`` may hand over: the owners he may choose among, plus
+    inactive users of those teams (a rep who left is often deactivated first)."""
+    from crm import roles
+    from crm.models import User
+
+    if not actor.has_perm(perms.REASSIGN):
+        return User.objects.none()
+    sales = User.objects.filter(groups__name__in=[roles.SALES_REP, roles.SALES_MANAGER])
+    if not actor.has_perm(perms.VIEW_ALL):
+        sales = sales.filter(team__manager=actor)
+    return (
+        User.objects.filter(pk__in=sales.values("pk"))
+        .select_related("team")
+        .order_by("team__name", "last_name", "first_name", "username")
+    )
+
+
+def saved_view_list(*, user) -> QuerySet:
+    """The user's own named views of the customer list."""
+    from customers.models import SavedView
+
+    return SavedView.objects.filter(user=user, kind=SavedView.Kind.NAMED).order_by("name", "pk")
+
+
 # --- dashboards by role (issue 13 item 1): each read is one aggregate query -------------
 
 

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from customers.views import board, campaigns, cards, imports
+from customers.views import board, campaigns, cards, imports, lists
 
 app_name = "customers"
 
@@ -32,6 +32,7 @@ urlpatterns = [
     path("<int:pk>/visit-plan/", cards.visit_plan_add_view, name="visit-plan-add"),
     path("<int:pk>/grants/new/", cards.grant_create_view, name="grant-create"),
     path("<int:pk>/grants/<int:grant_id>/revoke/", cards.grant_revoke_view, name="grant-revoke"),
+    *lists.urlpatterns,
     *board.urlpatterns,
     *imports.urlpatterns,
     *campaigns.urlpatterns,

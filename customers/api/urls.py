@@ -24,6 +24,7 @@ from customers.api import (
     reference,
     stages,
     visit_plan,
+    workspace,
 )
 
 # The browsable API's root: ``GET /api/v1/`` lists these resources.
@@ -52,6 +53,26 @@ urlpatterns = [
     ),
     path("customers/export/", exports.CustomerExportApi.as_view(), name="customer-export"),
     path("customers/merge/", merge.CustomerMergeApi.as_view(), name="customer-merge"),
+    # Saved views of the list, and the managers' owner changes.
+    path(
+        "customers/saved-views/",
+        workspace.SavedViewListCreateApi.as_view(),
+        name="customer-saved-view-list",
+    ),
+    path(
+        "customers/saved-views/<int:pk>/",
+        workspace.SavedViewDetailApi.as_view(),
+        name="customer-saved-view-detail",
+    ),
+    path("customers/reassign/", workspace.CustomersReassignApi.as_view(), name="customer-reassign"),
+    path(
+        "customers/hand-over/", workspace.CustomersHandOverApi.as_view(), name="customer-hand-over"
+    ),
+    path(
+        "customers/<int:pk>/owner/",
+        workspace.CustomerOwnerChangeApi.as_view(),
+        name="customer-owner-change",
+    ),
     # Campaigns.
     path("campaigns/", campaigns.CampaignListCreateApi.as_view(), name="campaign-list"),
     path("campaigns/<int:pk>/", campaigns.CampaignDetailApi.as_view(), name="campaign-detail"),

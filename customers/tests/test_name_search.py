@@ -75,8 +75,9 @@ def test_individuals_confirmed_on_the_opened_name(owner, api):
     assert _search(api, "张明华") == (1, [found.code])
     assert _search(api, "张 明 华") == (1, [found.code])  # normalised as the tokens are
     assert _search(api, "明华张")[0] == 1
-    # Fewer than two characters never finds an individual (documented rule).
-    assert _search(api, "张") == (0, [])
+    # One character is a surname (issue 13): the names that begin with it, confirmed.
+    assert _search(api, "张") == (2, sorted([found.code, Customer.objects.all()[1].code]))
+    assert _search(api, "华") == (0, [])
 
 
 def test_latin_individuals_case_insensitive(owner, api):

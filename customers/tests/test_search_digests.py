@@ -52,6 +52,8 @@ def _digests(number: str) -> dict[str, str]:
         "contact phone": blind_index("phone", CONTACT_PHONE),
         "contact email": blind_index("email", CONTACT_EMAIL),
     }
+    found["phone tail"] = blind_index("phone", CANARY_PHONE[-4:])
+    found["surname"] = blind_index("name", CANARY_NAME[:1])
     for i, token in enumerate(bigram_tokens(CANARY_NAME + "二")):
         found[f"name bigram {i}"] = token
     return found
@@ -106,7 +108,8 @@ def test_destroying_the_data_key_deletes_the_customers_digests(
         contacts=[services.ContactInput("家长", phone=CONTACT_PHONE, email=CONTACT_EMAIL)],
     )
     kept = make_customer(owner, name="李雷")
-    assert SearchDigest.objects.filter(data_key_id=doomed.data_key_id).count() == 9
+    # 4 name bigrams, surname, phone, phone tail, e-mail, ID number, contact phone and e-mail.
+    assert SearchDigest.objects.filter(data_key_id=doomed.data_key_id).count() == 11
 
     with django_capture_on_commit_callbacks(execute=True):
         encryption.data_key_destroy(doomed.data_key_id)

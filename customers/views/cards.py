@@ -18,7 +18,7 @@ from crm.exceptions import ConflictError
 from crm.paginator import EstimatedCountPaginator
 from customers import card_tabs, selectors, services
 from customers import permissions as perms
-from customers.filters import CustomerFilter, filter_data
+from customers.filters import PAGE_SIZES, CustomerFilter, filter_data
 from customers.forms import (
     ConsentForm,
     ContactForm,
@@ -91,6 +91,8 @@ def customer_list_view(request):
         return redirect(reverse("customers:list") + (f"?{query}" if query else ""))
     else:
         data = request.GET
+    if request.method == "GET" and "view" in request.GET:
+        data = _saved_view_data(request)
     data = _remembered_filters(request, data)
     filterset = CustomerFilter(
         filter_data(data), queryset=selectors.customer_list(user=request.user)
@@ -119,11 +121,39 @@ def customer_list_view(request):
             "may_export": request.user.has_perm(perms.EXPORT),
             "may_export_clear": perms.can_export_clear(request.user),
             "may_create": request.user.has_perm("customers.add_customer"),
+            "saved_views": list(selectors.saved_view_list(user=request.user)),
+            **_bulk_context(request.user),
         },
     )
 
 
-PAGE_SIZES = (10, 25, 50, 100)
+def _saved_view_data(request):
+    """A saved view's filters, sort and page size (the user's own view; another's: 404)."""
+    from django.http import QueryDict
+
+    from customers.services import saved_views
+
+    view = saved_views.saved_view_get(user=request.user, view_id=request.GET.get("view"))
+    data = QueryDict(mutable=True)
+    data.update(view.filters)
+    if view.ordering:
+        data["ordering"] = view.ordering
+    if view.page_size:
+        data["page_size"] = str(view.page_size)
+    if not view.filters and not view.ordering and not view.page_size:
+        data["clear"] = "all"  # an empty view shows the whole list, not the last filters
+    return data
+
+
+def _bulk_context(user) -> dict:
+    """The bulk actions bar: for those who may reassign (managers, the GM), never a rep."""
+    if not user.has_perm(perms.REASSIGN):
+        return {"may_bulk": False}
+    from customers.forms import BulkActionForm
+
+    return {"may_bulk": True, "bulk_form": BulkActionForm(actor=user)}
+
+
 # Sortable columns: the header's column key and the FilterSet's ordering value.
 SORT_COLUMNS = {"code": "code", "reverification_due": "reverification_due", "updated": "updated"}
 _REMEMBERED = "customers.list.filters"
@@ -139,21 +169,61 @@ def _page_size(data) -> int:
 
 def _remembered_filters(request, data):
     """The last filters used (never the search term, which may be a phone or ID number)
-    come back when the list is opened with none; a chip's ``clear`` drops its filter."""
+    come back when the list is opened with none; a chip's ``clear`` drops its filter and
+    ``clear=all`` every one.
+
+    They are kept per user (``SavedView`` of kind "last used", so they follow him to
+    another browser) and cached in the session: the row is read once per session and
+    written only when the filters change.
+    """
     from django.http import QueryDict
 
-    names = set(CustomerFilter.base_filters) - {"q"} | {"page_size"}
+    from customers.services import saved_views
+
+    names = set(saved_views.saved_filter_names()) | {"ordering", "page_size"}
     mutable = data.copy() if hasattr(data, "copy") else QueryDict(mutable=True)
     cleared = mutable.pop("clear", [])
-    for name in cleared:
+    for name in names if "all" in cleared else cleared:
         mutable.pop(name, None)
-    if request.method == "GET" and not any(key in names for key in mutable):
-        for key, value in request.session.get(_REMEMBERED, {}).items():
+    known = request.session.get(_REMEMBERED)
+    if request.method == "GET" and not cleared and not any(key in names for key in mutable):
+        if known is None:  # a new session: one read; cached only when there is something
+            known = _last_used(saved_views.last_used_get(user=request.user))
+            if known:
+                request.session[_REMEMBERED] = known
+        for key, value in known.items():
             mutable[key] = value
     remembered = {key: mutable.get(key) for key in names if mutable.get(key) not in (None, "")}
-    if request.session.get(_REMEMBERED, {}) != remembered:  # no session write otherwise
+    if "page_size" in remembered and _page_size(remembered) != _int(remembered["page_size"]):
+        del remembered["page_size"]  # an unknown size is not kept
+    if (known or {}) != remembered:  # no write otherwise
         request.session[_REMEMBERED] = remembered
+        filters = {k: v for k, v in remembered.items() if k not in ("ordering", "page_size")}
+        saved_views.last_used_set(
+            user=request.user,
+            filters=filters,
+            ordering=remembered.get("ordering", ""),
+            page_size=remembered.get("page_size"),
+        )
     return mutable
+
+
+def _int(value) -> int | None:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def _last_used(view) -> dict:
+    if view is None:
+        return {}
+    stored = dict(view.filters)
+    if view.ordering:
+        stored["ordering"] = view.ordering
+    if view.page_size:
+        stored["page_size"] = str(view.page_size)
+    return stored
 
 
 def _style_filter_form(form) -> None:
@@ -177,7 +247,7 @@ def _filter_chips(filterset) -> list[dict]:
     chips = []
     data = filterset.form.data
     for name, field in filterset.form.fields.items():
-        if name in ("q", "ordering") or not data.get(name):
+        if name in ("q", "ordering", "ids") or not data.get(name):
             continue
         value = data.get(name)
         shown = value
@@ -362,6 +432,10 @@ def _card_context(request, customer, tab_key):
             stage_form=StageMoveForm(initial={"responsible": card.stage_owner_id}, customer=card),
             status_form=StatusForm(customer=card),
         )
+    if request.user.has_perm(perms.REASSIGN) and perms.can_reassign(request.user, card):
+        from customers.forms import OwnerChangeForm
+
+        context["owner_form"] = OwnerChangeForm(actor=request.user)
     if context["may_log"]:
         context["interaction_form"] = InteractionForm()
     if context["may_consent"]:
