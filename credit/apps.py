@@ -1,6 +1,15 @@
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 
+# Who has an approval inbox: sales managers and the general manager.
+INBOX_PERMISSIONS = (
+    "credit.approve_opening",
+    "credit.approve_opening_final",
+    "credit.approve_creditlimit",
+    "credit.approve_creditlimit_above_cap",
+    "credit.release_order",
+)
+
 
 class CreditConfig(AppConfig):
     """Credit.
@@ -52,13 +61,7 @@ class CreditConfig(AppConfig):
                 label=_("Approvals"),
                 description=_("Account openings, credit limits and blocked orders waiting."),
                 url_name="credit:inbox",
-                permissions=(
-                    "credit.approve_opening",
-                    "credit.approve_opening_final",
-                    "credit.approve_creditlimit",
-                    "credit.approve_creditlimit_above_cap",
-                    "credit.release_order",
-                ),
+                permissions=INBOX_PERMISSIONS,
                 order=60,
             ),
             navigation.NavEntry(
@@ -79,6 +82,17 @@ class CreditConfig(AppConfig):
             ),
         ):
             navigation.register(entry)
+        # The count of what waits for a manager or the general manager, in the header.
+        navigation.register_badge(
+            navigation.HeaderBadge(
+                key="credit-approvals",
+                label=_("Approvals"),
+                url_name="credit:inbox-badge",
+                link_name="credit:inbox",
+                permissions=INBOX_PERMISSIONS,
+                order=60,
+            )
+        )
 
         from credit.models import CreditAccount, CreditLimit
         from credit.services.limits import combine_accounts_on_merge, combine_limits_on_merge
@@ -92,3 +106,6 @@ class CreditConfig(AppConfig):
         from credit import notify
 
         notify.register_kinds()
+        from credit.imports import register_import_targets
+
+        register_import_targets()

@@ -18,6 +18,10 @@ GRADE_FACTS_CHANGED = register("credit.grade_facts_changed", _("Credit grade fac
 INVESTIGATION_RECORDED = register(
     "credit.investigation_recorded", _("Credit investigation recorded")
 )
+ATTACHMENT_ADDED = register("credit.attachment_added", _("Investigation attachment added"))
+ATTACHMENT_DOWNLOADED = register(
+    "credit.attachment_downloaded", _("Investigation attachment downloaded")
+)
 ORDER_CHECKED = register("credit.order_checked", _("Order credit-checked"))
 ORDER_RELEASED = register("credit.order_released", _("Blocked order released"))
 ORDER_REJECTED = register("credit.order_rejected", _("Blocked order rejected"))

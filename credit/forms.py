@@ -154,6 +154,16 @@ class TerminateForm(_Bootstrap, forms.Form):
     reason = forms.CharField(label=_("Reason"), required=False)
 
 
+class AttachmentForm(_Bootstrap, forms.Form):
+    file = forms.FileField(
+        label=_("File"),
+        help_text=_("A PDF or an image (PNG, JPEG, GIF, WebP)."),
+        widget=forms.ClearableFileInput(
+            attrs={"accept": ".pdf,.png,.jpg,.jpeg,.gif,.webp,application/pdf,image/*"}
+        ),
+    )
+
+
 class SettingsForm(_Bootstrap, forms.ModelForm):
     class Meta:
         model = CreditSettings

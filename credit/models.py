@@ -86,6 +86,9 @@ class CreditSettings(BusinessModel):
     overdue_note_days = models.PositiveIntegerField(
         _("a note this many days past due raises a risk report"), default=30
     )
+    attachment_max_mb = models.PositiveIntegerField(
+        _("largest investigation attachment (MB)"), default=10
+    )
 
     class Meta:
         verbose_name = _("credit settings")
@@ -272,6 +275,51 @@ class Investigation(CustomerChild):
 
     def __str__(self):
         return f"investigation {self.pk}"
+
+
+class InvestigationAttachment(CustomerChild):
+    """A PDF or image attached to an investigation. The file lies encrypted on disk like an
+    import upload (``crm.encrypted_files``, under ``CRM_UPLOAD_DIR/credit``); its name may
+    name a person and is encrypted under the customer's data key. ``stored_file`` is
+    emptied when a purge destroys the file."""
+
+    class FileType(models.TextChoices):
+        PDF = "application/pdf", "PDF"
+        PNG = "image/png", "PNG"
+        JPEG = "image/jpeg", "JPEG"
+        GIF = "image/gif", "GIF"
+        WEBP = "image/webp", "WebP"
+
+    investigation = models.ForeignKey(
+        Investigation,
+        verbose_name=_("credit investigation"),
+        on_delete=models.CASCADE,
+        related_name="attachments",
+    )
+    file_name = _text(_("file name"))
+    content_type = models.CharField(_("type of file"), max_length=20, choices=FileType.choices)
+    size = models.PositiveBigIntegerField(_("size (bytes)"))
+    stored_file = models.CharField(_("stored file"), max_length=40, blank=True, editable=False)
+    uploaded_by = _user(_("uploaded by"))
+
+    class Meta:
+        verbose_name = _("investigation attachment")
+        verbose_name_plural = _("investigation attachments")
+        default_related_name = "credit_investigation_attachments"
+        ordering = ["id"]
+
+    def __str__(self):
+        return f"attachment {self.pk}"
+
+    @property
+    def extension(self) -> str:
+        return {
+            "application/pdf": ".pdf",
+            "image/png": ".png",
+            "image/jpeg": ".jpg",
+            "image/gif": ".gif",
+            "image/webp": ".webp",
+        }.get(self.content_type, "")
 
 
 class GradeDecision(CustomerChild):

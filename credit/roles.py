@@ -17,6 +17,7 @@ _MODELS = (
     "accountcondition",
     "creditlimit",
     "investigation",
+    "investigationattachment",
     "gradedecision",
     "order",
     "invoice",
@@ -35,6 +36,7 @@ _REP = [
     "credit.add_order",
     "credit.add_hold",
     "credit.add_investigation",
+    "credit.add_investigationattachment",
     # The facts the grade rules need (wholesaler, past breach): the rep knows them first.
     "credit.change_creditaccount",
 ]
@@ -100,6 +102,7 @@ def extend_roles() -> None:
             "credit.change_order",
             "credit.change_hold",
             "credit.change_investigation",
+            "credit.change_investigationattachment",
             "credit.change_payment",
         ],
         reason="written by the credit services as part of a decision (approval, grade "

@@ -35,6 +35,8 @@ from credit.models import (
     CreditSettings,
     GradeDecision,
     Hold,
+    Investigation,
+    InvestigationAttachment,
     Invoice,
     Note,
     Order,
@@ -379,3 +381,27 @@ def ageing_report(user, *, today: datetime.date | None = None) -> list[dict]:
 
 def grade_history(customer) -> QuerySet:
     return GradeDecision.objects.filter(customer=customer).select_related("decided_by")
+
+
+def investigation_get(user, investigation_id) -> Investigation:
+    """An investigation of a customer ``user`` may see, with the view permission; else 404
+    (audited), missing and forbidden alike."""
+    queryset = Investigation.objects.select_related("author", "customer")
+    if not user.is_authenticated or not user.has_perm(perms.VIEW_INVESTIGATION):
+        queryset = queryset.none()
+    return perms.access_row(user, Investigation, investigation_id, queryset=queryset)
+
+
+def attachment_get(user, attachment_id) -> InvestigationAttachment:
+    """An attachment ``user`` may download: its customer visible to him and the view
+    permission held; else 404 (audited). Service staff hold no credit permission: 404."""
+    queryset = InvestigationAttachment.objects.all()
+    if not user.is_authenticated or not user.has_perm(perms.VIEW_ATTACHMENT):
+        queryset = queryset.none()
+    return perms.access_row(user, InvestigationAttachment, attachment_id, queryset=queryset)
+
+
+def attachments_of(investigation: Investigation) -> QuerySet:
+    """The attachments of an investigation the caller already fetched through
+    ``investigation_get``: one query, whatever their number."""
+    return investigation.attachments.select_related("uploaded_by").order_by("pk")

@@ -28,6 +28,14 @@ urlpatterns = [
     path("customers/<int:pk>/invoice/", views.invoice_create_view, name="invoice-create"),
     path("customers/<int:pk>/payment/", views.payment_record_view, name="payment-record"),
     path("customers/<int:pk>/note/", views.note_record_view, name="note-record"),
+    # An investigation's page and its attachments.
+    path("investigations/<int:pk>/", views.investigation_view, name="investigation"),
+    path(
+        "investigations/<int:pk>/attachments/",
+        views.attachment_add_view,
+        name="attachment-add",
+    ),
+    path("attachments/<int:pk>/", views.attachment_download_view, name="attachment-download"),
     # Actions on one credit row.
     path("accounts/<int:pk>/approve/", views.account_approve_view, name="account-approve"),
     path("accounts/<int:pk>/reject/", views.account_reject_view, name="account-reject"),

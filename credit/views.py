@@ -41,6 +41,14 @@ LIST_SIZE = 10
 # --- the card's tab -------------------------------------------------------------------------
 
 
+def may_import_receivables(user) -> bool:
+    """The import page (``customers:import-create``) takes the user, and one of the
+    receivables targets does."""
+    return user.has_perm("customers.import_customer") and (
+        user.has_perm(perms.ADD_INVOICE) or user.has_perm(perms.ADD_PAYMENT)
+    )
+
+
 def tab_visible(user, customer) -> bool:
     return user.has_perm(perms.VIEW_ACCOUNT)
 
@@ -122,6 +130,7 @@ def tab_context(request, card) -> dict:
         and user.has_perm(perms.TERMINATE),
         "may_fulfil": may_change and user.has_perm(perms.CHANGE_CONDITION),
         "may_receivables": user.has_perm(perms.ADD_INVOICE),
+        "may_import_receivables": may_import_receivables(user),
         "may_note_status": user.has_perm(perms.CHANGE_NOTE),
         "may_write_off": may_decide
         and account is not None
@@ -654,7 +663,13 @@ def reports_view(request):
     return render(
         request,
         "credit/reports.html",
-        {"report": report, "reports": REPORTS, "headers": headers, "rows": rows},
+        {
+            "report": report,
+            "reports": REPORTS,
+            "headers": headers,
+            "rows": rows,
+            "may_import_receivables": may_import_receivables(request.user),
+        },
     )
 
 
@@ -679,3 +694,85 @@ def settings_view(request):
                 messages.success(request, _("The credit settings were saved."))
                 return HttpResponseRedirect(reverse("credit:settings"))
     return render(request, "credit/settings.html", {"form": form, "may_change": may_change})
+
+
+# --- an investigation's page and its attachments --------------------------------------------
+
+
+def _investigation_context(request, investigation, form=None) -> dict:
+    user = request.user
+    customer = investigation.customer
+    return {
+        "investigation": investigation,
+        "customer": customer,
+        "attachments": list(selectors.attachments_of(investigation)),
+        "may_reveal_credit": customer_perms.can_reveal(user, customer),
+        "may_attach": user.has_perm(perms.ADD_ATTACHMENT),
+        "attachment_form": form or forms.AttachmentForm(),
+        "max_mb": selectors.credit_settings().attachment_max_mb,
+    }
+
+
+@login_required
+def investigation_view(request, pk):
+    """One investigation: its four aspects (in clear for those who may reveal), its
+    attachments and the upload form."""
+    investigation = selectors.investigation_get(request.user, pk)
+    return render(
+        request, "credit/investigation.html", _investigation_context(request, investigation)
+    )
+
+
+@login_required
+@require_POST
+def attachment_add_view(request, pk):
+    """Upload an attachment. With htmx the attachments panel comes back (the list, or the
+    form with its error under the field); without, back to the page."""
+    investigation = selectors.investigation_get(request.user, pk)
+    form = forms.AttachmentForm(request.POST, request.FILES)
+    if form.is_valid():
+        try:
+            services.attachment_add(
+                actor=request.user, investigation=investigation, upload=form.cleaned_data["file"]
+            )
+        except ValidationError as error:
+            for field, errors in error.message_dict.items():
+                form.add_error(field if field in form.fields else None, errors)
+        else:
+            if not request.htmx:
+                messages.success(request, _("The file was attached."))
+                return HttpResponseRedirect(reverse("credit:investigation", args=[pk]))
+            form = None
+    context = _investigation_context(request, investigation, form)
+    if request.htmx:
+        context["attached"] = form is None
+        return render(request, "credit/_attachments.html", context)
+    return render(
+        request, "credit/investigation.html", context, status=200 if form is None else 400
+    )
+
+
+@login_required
+def attachment_download_view(request, pk):
+    """The decrypted file, as a download only: never shown inline, never sniffed."""
+    from django.http import StreamingHttpResponse
+    from django.utils.cache import patch_cache_control
+
+    attachment = selectors.attachment_get(request.user, pk)
+    reader = services.attachment_open(actor=request.user, attachment=attachment)
+
+    def chunks():
+        try:
+            while chunk := reader.read(1024 * 1024):
+                yield chunk
+        finally:
+            reader.close()
+
+    response = StreamingHttpResponse(chunks(), content_type=attachment.content_type)
+    response["Content-Disposition"] = (
+        f'attachment; filename="credit-attachment-{attachment.pk}{attachment.extension}"'
+    )
+    response["Content-Length"] = str(attachment.size)
+    response["X-Content-Type-Options"] = "nosniff"
+    patch_cache_control(response, no_store=True, private=True)
+    return response

@@ -3,7 +3,7 @@ and fields of the issue's API contract)."""
 
 from django.urls import path
 
-from credit.api import accounts, holds, limits, orders, receivables, summary
+from credit.api import accounts, holds, investigations, limits, orders, receivables, summary
 
 urlpatterns = [
     path("accounts/", accounts.AccountCreateApi.as_view(), name="credit-account-create"),
@@ -42,6 +42,11 @@ urlpatterns = [
     path("orders/<int:pk>/reject/", orders.OrderRejectApi.as_view(), name="credit-order-reject"),
     path("holds/", holds.HoldCreateApi.as_view(), name="credit-hold-create"),
     path("holds/<int:pk>/release/", holds.HoldReleaseApi.as_view(), name="credit-hold-release"),
+    path(
+        "investigations/<int:pk>/attachments/",
+        investigations.InvestigationAttachmentListCreateApi.as_view(),
+        name="credit-investigation-attachments",
+    ),
     path("invoices/", receivables.InvoiceListCreateApi.as_view(), name="credit-invoice-list"),
     path("payments/", receivables.PaymentListCreateApi.as_view(), name="credit-payment-list"),
     path("notes/", receivables.NoteListCreateApi.as_view(), name="credit-note-list"),

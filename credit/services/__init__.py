@@ -12,6 +12,7 @@ from credit.services.accounts import (
     missing_card_fields,
     risk_report_dismiss,
 )
+from credit.services.attachments import attachment_add, attachment_open
 from credit.services.investigations import (
     credit_settings_update,
     investigation_record,
@@ -42,6 +43,8 @@ __all__ = [
     "account_reject",
     "account_submit",
     "account_terminate",
+    "attachment_add",
+    "attachment_open",
     "condition_fulfil",
     "credit_settings_update",
     "grade_confirm",

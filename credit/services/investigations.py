@@ -162,6 +162,7 @@ SETTINGS_FIELDS = (
     "review_days_b",
     "review_days_c",
     "overdue_note_days",
+    "attachment_max_mb",
 )
 
 
@@ -184,6 +185,8 @@ def credit_settings_update(*, actor: User, **values) -> CreditSettings:
         raise ValidationError({"warning_percent": [_("Between 0 and 100.")]})
     if "company_cap" in changed and row.company_cap <= 0:
         raise ValidationError({"company_cap": [_("The amount must be greater than zero.")]})
+    if "attachment_max_mb" in changed and row.attachment_max_mb < 1:
+        raise ValidationError({"attachment_max_mb": [_("At least 1 MB.")]})
     if "currency" in changed:
         row.currency = str(row.currency).strip().upper()
         if len(row.currency) != 3 or not row.currency.isalpha():

@@ -8,6 +8,7 @@ from decimal import Decimal
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
+from django.http import Http404
 
 from audit.models import AuditEvent
 from credit import selectors, services
@@ -156,6 +157,40 @@ def test_those_who_may_not_approve_are_refused(cast, who):
         services.limit_approve(actor=cast[who], limit=limit)
     limit.refresh_from_db()
     assert limit.status == CreditLimit.Status.PENDING
+
+
+@pytest.mark.parametrize(
+    ("who", "amount"),
+    [
+        ("owner", "1000.00"),  # the rep: no approval at all
+        ("north_rep", "1000.00"),
+        ("service", "1000.00"),  # service staff: nothing in credit
+        ("auditor", "1000.00"),
+        ("dpo", "1000.00"),
+        ("admin", "1000.00"),
+        ("north_manager", "1000000.01"),  # the manager, one cent above the cap
+    ],
+)
+def test_the_approval_chain_refuses_each_role_that_may_not_and_leaves_no_trace(cast, who, amount):
+    customer = complete_organisation(cast["owner"])
+    limit = _request(customer, amount)
+    with pytest.raises(PermissionDenied):
+        services.limit_approve(actor=cast[who], limit=limit)
+    limit.refresh_from_db()
+    assert (limit.status, limit.decided_by_id) == (CreditLimit.Status.PENDING, None)
+    assert not AuditEvent.objects.filter(action="credit.limit_approved").exists()
+    assert limit.history.count() == 1
+
+
+@pytest.mark.parametrize("who", ["owner", "service", "auditor", "south_manager"])
+def test_the_opening_chain_refuses_who_may_not_approve(cast, who):
+    customer = complete_organisation(cast["owner"])
+    account = services.account_submit(actor=cast["owner"], customer=customer)
+    with pytest.raises((PermissionDenied, Http404)):
+        services.account_approve(actor=cast[who], account=account)
+    account.refresh_from_db()
+    assert account.status == CreditAccount.Status.SUBMITTED
+    assert not AuditEvent.objects.filter(action="credit.account_approved").exists()
 
 
 def test_the_requester_never_approves_his_own_request(cast):
@@ -354,7 +389,7 @@ def test_the_credit_check_runs_a_bounded_number_of_queries(cast, assert_queries)
         _order(customer, cast["owner"], "1.00", "PO-A")
     for _n in range(20):
         invoice(customer, cast["north_manager"], "10.00")
-    with assert_queries(default=few["default"]):
+    with assert_queries(default=few["default"], keys=few["keys"]):
         _order(customer, cast["owner"], "1.00", "PO-B")
 
 

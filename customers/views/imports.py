@@ -71,7 +71,7 @@ def import_create_view(request):
     if request.method == "POST":
         form = ImportJobForm(request.POST, request.FILES)
     else:
-        form = ImportJobForm()
+        form = ImportJobForm(initial={"target": request.GET.get("target", "")})
     if form.is_bound and form.is_valid():
         try:
             job = import_job_create(
