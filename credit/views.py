@@ -729,6 +729,8 @@ def attachment_add_view(request, pk):
     """Upload an attachment. With htmx the attachments panel comes back (the list, or the
     form with its error under the field); without, back to the page."""
     investigation = selectors.investigation_get(request.user, pk)
+    # The role before the contents: who may not attach is told so, not that the file is bad.
+    require_perm(request.user, perms.ADD_ATTACHMENT)
     form = forms.AttachmentForm(request.POST, request.FILES)
     if form.is_valid():
         try:

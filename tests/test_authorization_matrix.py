@@ -297,6 +297,20 @@ POLICY: dict[str, Policy] = {
     "customer-hand-over":                 post("",                "L 3 3 3 V V V 3 3 3 3 3"),
     "customer-owner-change":              post("pk=customer",     "L 3 3 3 V 4 V 3 3 3 3 3"),
     "analytics-estimates":                get("",                "L + + + + + + 3 3 3 3 3"),
+    "analytics:estimate-history":         get("estimate_id=estimate", "L 4 + + + 4 + 4 4 4 4 4"),
+    "audit:incident-detail":              get("pk=incident",     "L 3 3 3 3 3 3 3 3 + + 3"),
+    "audit:incident-contacts":            get("pk=incident",     "L 3 3 3 3 3 3 3 3 + 3 3"),
+    "audit-incident-detail":              get("pk=incident",     "L 3 3 3 3 3 3 3 3 + + 3"),
+    "audit-incident-contacts":            get("pk=incident",     "L 3 3 3 3 3 3 3 3 + 3 3"),
+    "complaints:survey":                  get("token=survey_token", "+ + + + + + + + + + + +"),
+    "complaints:survey-send":             post("pk=survey",       "L 3 3 3 3 3 3 3 + 3 3 3"),
+    "credit:investigation":               get("pk=investigation", "L 4 + + + 4 + 4 4 + + 4"),
+    "credit:attachment-add":              post("pk=investigation", "L 4 V V V 4 V 4 4 3 3 4"),
+    "credit:attachment-download":         get("pk=attachment",   "L 4 + + + 4 + 4 4 + + 4"),
+    "credit-investigation-attachments":   get("pk=investigation", "L 4 + + + 4 + 4 4 + + 4"),
+    "customers:view-rename":              post("view_id=saved_view", "L 4 + 4 4 4 4 4 4 4 4 3"),
+    "customers:view-delete":              post("view_id=saved_view", "L 4 + 4 4 4 4 4 4 4 4 3"),
+    "customer-saved-view-detail":         get("pk=saved_view",   "L 4 + 4 4 4 4 4 4 4 4 3"),
 }
 # fmt: on
 

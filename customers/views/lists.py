@@ -82,6 +82,7 @@ def saved_view_create_view(request):
 @permission_required(perms.VIEW, raise_exception=True)
 @require_POST
 def saved_view_rename_view(request, view_id):
+    saved_views.saved_view_get(user=request.user, view_id=view_id)  # another's view: 404
     form = SavedViewForm(request.POST)
     if not form.is_valid():
         _form_errors(request, form)

@@ -161,6 +161,37 @@ def build_world() -> World:
     )
     day = CalendarDay.objects.create(date=datetime.date(2026, 10, 1), kind="holiday")
 
+    # Objects of the endpoints added with investigations, surveys, estimates, incidents and
+    # saved views (their services, as the pages would call them).
+    from analytics.services import purchase_estimate_save
+    from audit.incidents import incident_create
+    from complaints.models import Survey, SurveyInvitation
+    from complaints.services import survey_token
+    from credit.services.attachments import attachment_add
+    from credit.services.investigations import investigation_record
+    from customers.models import SavedView
+
+    investigation = investigation_record(
+        actor=owner, customer=customer, source="bank", kind="daily", operator="matrix"
+    )
+    pdf = SimpleUploadedFile("m.pdf", b"%PDF-1.4\n%matrix\n", content_type="application/pdf")
+    attachment = attachment_add(actor=owner, investigation=investigation, upload=pdf)
+    estimate = purchase_estimate_save(
+        actor=owner, customer=customer, year=2025, amount=Decimal("90000.00"), source="asked"
+    )
+    incident = incident_create(
+        actor=dpo,
+        summary="matrix",
+        detected_at=timezone.now(),
+        severity="low",
+        customers=[customer],
+    )
+    survey = Survey.objects.create(name="matrix", period="monthly", question="matrix?")
+    invitation = SurveyInvitation.objects.create(
+        survey=survey, round="2026-01", customer=customer, data_key_id=customer.data_key_id
+    )
+    saved_view = SavedView.objects.create(user=owner, name="matrix", filters={"status": "active"})
+
     audit.audit_chain_extend()  # events get their sequence numbers (the API's URLs)
     world.values = {
         "customer": customer.pk,
@@ -199,5 +230,12 @@ def build_world() -> World:
         "tier": Tier.objects.order_by("pk").values_list("pk", flat=True)[0],
         "stage": ServiceStage.objects.order_by("pk").values_list("pk", flat=True)[0],
         "team": customer.owner.team_id,
+        "investigation": investigation.pk,
+        "attachment": attachment.pk,
+        "estimate": estimate.pk,
+        "incident": incident.pk,
+        "survey": survey.pk,
+        "survey_token": survey_token(invitation),
+        "saved_view": saved_view.pk,
     }
     return world
