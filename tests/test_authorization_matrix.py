@@ -315,14 +315,7 @@ POLICY: dict[str, Policy] = {
 # fmt: on
 
 # (url name, role) -> the defect, for outcomes that disagree with DESIGN §3-§4.
-_READ_GRANT_WRITES = (
-    "a read grant lets its holder read the card masked, never change it (DESIGN §3-§4); "
-    "customers' consent withdrawal checks visibility only, so a grantee withdraws consents"
-)
-KNOWN_DEFECTS: dict[tuple[str, str], str] = {
-    ("customer-withdraw-consent", "grantee"): _READ_GRANT_WRITES,
-    ("customers:consent-withdraw", "grantee"): _READ_GRANT_WRITES,
-}
+KNOWN_DEFECTS: dict[tuple[str, str], str] = {}
 
 
 def _classify(response, method: str) -> str:

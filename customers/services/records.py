@@ -222,7 +222,11 @@ def consent_withdraw(*, actor: User | None, consent: Consent, reason: str = "") 
     """
     if actor is not None:
         require_perm(actor, "customers.change_consent")
-        perms.access_customer(actor, consent.customer_id, action="view")
+        customer = perms.access_customer(actor, consent.customer_id, action="view")
+        # Those who change the card, or an overseer acting on the person's request (the
+        # DPO); a read grant never writes.
+        if not (perms.can_change(actor, customer) or actor.has_perm(perms.VIEW_ALL)):
+            raise perms.refuse(actor, customer, "change")
     consent = Consent.objects.select_for_update().get(pk=consent.pk)
     if consent.withdrawn_at is not None:
         return consent
