@@ -261,6 +261,7 @@ class Scenario:
     json_count: int | None = None  # the API answer's "count"
     html_count: int | None = None  # the list page's "N customers"
     note: str = ""
+    status: int = 200  # what the check expects (201 for a creation)
 
     def headers(self, port: int) -> dict:
         headers = {**PROXY, "Cookie": self.session.cookie_header, **self.extra_headers}
@@ -364,13 +365,14 @@ def _count_matches(count, expected: int, estimate: bool) -> bool:
 
 
 def check(port: int, scenario: Scenario) -> dict:
-    """One request: status 200 and the page's markers (and count) before it is timed."""
+    """One request: the expected status (200, or 201 for a creation) and the page's
+    markers (and count) before it is timed."""
     status, _headers, body = request(
         port, scenario.method, scenario.path, headers=scenario.headers(port), body=scenario.body
     )
     problems = []
-    if status != 200:
-        problems.append(f"status {status}")
+    if status != scenario.status:
+        problems.append(f"status {status}, expected {scenario.status}")
     for marker in scenario.markers:
         if marker not in body:
             problems.append(f"missing {marker.decode()!r}")

@@ -38,6 +38,7 @@ def credit_scenarios(session, *, customer_id: int) -> list[Scenario]:
             body=body,
             content_type="application/json",
             markers=[b'"status":"accepted"'],
+            status=201,
             note="order with the credit check (row lock + exposure in SQL)",
         ),
         Scenario(
