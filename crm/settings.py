@@ -364,6 +364,7 @@ SPECTACULAR_SETTINGS = {
         "AlertThresholdKindEnum": "audit.models.AlertThreshold.Kind",
         "AlertThresholdWindowEnum": "audit.models.AlertThreshold.Window",
         "RoleChangeStatusEnum": "crm.security.models.RoleChange.Status",
+        "IncidentStatusEnum": "audit.models.Incident.Status",
     },
 }
 IDEMPOTENCY_KEY_TTL_HOURS = env.int("IDEMPOTENCY_KEY_TTL_HOURS", default=24)

@@ -7,6 +7,7 @@ from rest_framework.response import Response
 
 from audit.api.serializers import AuditEventOutputSerializer
 from audit.filters import AuditEventApiFilter
+from audit.models import AuditEvent
 from audit.selectors import audit_console_list, audit_event_list
 from crm.api.permissions import ModelPermissions
 
@@ -21,6 +22,8 @@ class AuditEventListApi(GenericAPIView):
     OutputSerializer = AuditEventOutputSerializer
 
     def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):  # the schema reads no database
+            return AuditEvent.objects.none()
         return audit_console_list(user=self.request.user)
 
     @extend_schema(responses=OutputSerializer(many=True))

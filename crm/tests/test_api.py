@@ -160,6 +160,13 @@ SERVICE_CHECKED_INPUTS = {
     ("CustomerExportApi.InputSerializer", "status"),
     # complaint_transition: the version the caller read; a stale one is 409.
     ("ComplaintTransitionApi.InputSerializer", "version"),
+    # customer_owner_change/customers_reassign: the new owner must be a rep or manager of a
+    # team the actor manages (any team for the general manager), checked by the service.
+    ("OwnerChangeInput", "owner"),
+    ("ReassignInput", "owner"),
+    ("HandOverInput", "owner"),
+    # incident_create/incident_update: the DPO moves an incident through its statuses.
+    ("IncidentInput", "status"),
 }
 
 

@@ -673,7 +673,7 @@ def customer_update(
         setattr(customer, field, values.get(field, changes[field]))
     if "tier" in changed:
         customer.reverification_due = _reverification_due(
-            customer.tier, (customer.reverified_at or timezone.now()).date()
+            customer.tier, timezone.localdate(customer.reverified_at or timezone.now())
         )
     customer.version += 1
     customer.full_clean(exclude=["data_key_id"], validate_constraints=False)
