@@ -237,6 +237,12 @@ class InteractionForm(BootstrapMixin, forms.Form):
         label=_("Outcome"), choices=[("", "—"), *Interaction.Outcome.choices], required=False
     )
     next_follow_up = DateField(label=_("Next follow-up"), required=False, widget=DATE)
+    occurred_at = forms.DateTimeField(
+        label=_("When it happened"),
+        required=False,
+        help_text=_("Leave empty for now; fill in to log a call or visit made earlier."),
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+    )
 
 
 class UserChoiceField(forms.ModelChoiceField):

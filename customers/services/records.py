@@ -275,6 +275,10 @@ def interaction_log(
         errors["outcome"] = [_("Choose an outcome.")]
     if next_follow_up and next_follow_up < timezone.localdate():
         errors["next_follow_up"] = [_("The follow-up date is in the past.")]
+    # Back-dated is fine (a call made on the road, logged in the evening); the future is
+    # not: a planned contact is a follow-up date. A few minutes' clock skew are allowed.
+    if occurred_at and occurred_at > timezone.now() + datetime.timedelta(minutes=5):
+        errors["occurred_at"] = [_("An interaction cannot be in the future.")]
     from crm import validation
 
     errors.update(
