@@ -84,6 +84,13 @@ def test_dashboards_list_card_in_a_browser(live_url, demo, browser_page):  # noq
         page.wait_for_selector("canvas[data-chart=chart-status][data-drawn='1']", state="attached")
         figures = page.locator("[data-testid=chart-table-status] td.text-end").all_inner_texts()
         assert sum(_number(n) for n in figures) > 0
+        # A dozen menu entries wrap inside the window instead of widening the page.
+        assert (
+            page.evaluate(
+                "document.documentElement.scrollWidth - document.documentElement.clientWidth"
+            )
+            <= 0
+        )
         _shot(page, f"dashboard-gm-{language}")
         # Service staff: the cards shared with them.
         _sign_in(page, live_url, "service1", language)
