@@ -262,6 +262,7 @@ def load_chunk(ref: Reference, people: dict, start: int, stop: int) -> dict:
 
     digests = DigestWriter()
     kind_spec = search_index._kinds[search.CUSTOMER_NAME]
+    surname_spec = search_index._kinds[search.CUSTOMER_SURNAME]
     with transaction.atomic(using=KEYS_ALIAS), transaction.atomic():
         bulk_create_with_history(customers, Customer, batch_size=BATCH)
         documents, contacts, consents, moves = [], [], [], []
@@ -270,6 +271,9 @@ def load_chunk(ref: Reference, people: dict, start: int, stop: int) -> dict:
             digests.add(customer, search.CUSTOMER_EMAIL, customer.email)
             # Name bigrams for individuals only (organisations are searched in clear).
             digests.add(customer, search.CUSTOMER_NAME, kind_spec.value_of(customer))
+            # The surname (individuals) and the phone's last four digits (everyone).
+            digests.add(customer, search.CUSTOMER_SURNAME, surname_spec.value_of(customer))
+            digests.add(customer, search.CUSTOMER_PHONE_TAIL, customer.phone)
             organisation = kind == "organisation"
             documents.append(
                 _child(
