@@ -183,51 +183,15 @@ def totp(key_hex: str, at: float | None = None) -> str:
     return f"{code:06d}"
 
 
-def login(port: int, username: str, password: str, totp_key: str | None = None) -> Session:
-    """Sign in through the login form, as a browser does (and through the code step when
-    the user's role signs in with a second factor)."""
-    jar: dict = {}
-    status, headers, body = request(port, "GET", "/login/")
-    _cookies(headers, jar)
-    token = re.search(rb'name="csrfmiddlewaretoken" value="([^"]+)"', body)
-    if status != 200 or token is None or "csrftoken" not in jar:
-        raise SystemExit(f"login page: status {status}, no CSRF token")
-    form = urlencode(
-        {
-            "csrfmiddlewaretoken": token.group(1).decode(),
-            "username": username,
-            "password": password,
-            "next": "/",
-        }
-    )
-    status, headers, _body = request(
-        port,
-        "POST",
-        "/login/",
-        headers={
-            "Content-Type": "application/x-www-form-urlencoded",
-            "Cookie": "; ".join(f"{k}={v}" for k, v in jar.items()),
-            "Referer": f"https://{HOST}:{port}/login/",
-        },
-        body=form,
-    )
-    _cookies(headers, jar)
-    if status != 302 or "sessionid" not in jar:
-        raise SystemExit(f"signing in as {username} failed (status {status})")
-    if totp_key:
-        _second_factor(port, username, jar, totp_key)
-    return Session(username, jar)
-
-
-def _second_factor(port: int, username: str, jar: dict, key_hex: str) -> None:
-    path = "/security/two-factor/verify/"
-    cookie = {"Cookie": "; ".join(f"{k}={v}" for k, v in jar.items())}
+def _submit_form(port: int, path: str, jar: dict, fields: dict) -> int:
+    """GET a form page for its CSRF token, POST ``fields`` to it as a browser does; the
+    cookies of both answers go into ``jar``. Returns the POST's status."""
+    cookie = {"Cookie": "; ".join(f"{k}={v}" for k, v in jar.items())} if jar else {}
     status, headers, body = request(port, "GET", path, headers=cookie)
     _cookies(headers, jar)
     token = re.search(rb'name="csrfmiddlewaretoken" value="([^"]+)"', body)
-    if status != 200 or token is None:
-        raise SystemExit(f"two-factor page for {username}: status {status}")
-    form = urlencode({"csrfmiddlewaretoken": token.group(1).decode(), "code": totp(key_hex)})
+    if status != 200 or token is None or "csrftoken" not in jar:
+        raise SystemExit(f"{path}: status {status}, no CSRF token")
     status, headers, _body = request(
         port,
         "POST",
@@ -237,11 +201,25 @@ def _second_factor(port: int, username: str, jar: dict, key_hex: str) -> None:
             "Cookie": "; ".join(f"{k}={v}" for k, v in jar.items()),
             "Referer": f"https://{HOST}:{port}{path}",
         },
-        body=form,
+        body=urlencode({"csrfmiddlewaretoken": token.group(1).decode(), **fields}),
     )
     _cookies(headers, jar)
-    if status != 302:
-        raise SystemExit(f"two-factor code for {username} refused (status {status})")
+    return status
+
+
+def login(port: int, username: str, password: str, totp_key: str | None = None) -> Session:
+    """Sign in through the login form, as a browser does (and through the code step when
+    the user's role signs in with a second factor)."""
+    jar: dict = {}
+    fields = {"username": username, "password": password, "next": "/"}
+    status = _submit_form(port, "/login/", jar, fields)
+    if status != 302 or "sessionid" not in jar:
+        raise SystemExit(f"signing in as {username} failed (status {status})")
+    if totp_key:
+        status = _submit_form(port, "/security/two-factor/verify/", jar, {"code": totp(totp_key)})
+        if status != 302:
+            raise SystemExit(f"two-factor code for {username} refused (status {status})")
+    return Session(username, jar)
 
 
 # --- scenarios ----------------------------------------------------------------------------

@@ -100,10 +100,11 @@ def step_info(args) -> dict:
         users["service_manager"] = service_manager.username
     # Privileged roles sign in with a second factor under the production profile: each gets
     # an authenticator, whose key the load run uses to answer the code step as a phone would.
+    people = {user.username: user for user in User.objects.filter(username__in=users.values())}
     totp_keys = {
-        role: _bench_authenticator(User.objects.get(username=username))
+        role: _bench_authenticator(people[username])
         for role, username in users.items()
-        if _needs_second_factor(User.objects.get(username=username))
+        if _needs_second_factor(people[username])
     }
     from bench.load_credit import bench_credit_customer
 
