@@ -9,3 +9,11 @@ def notes_overdue_check_task() -> int:
     from credit.services import notes_overdue_check
 
     return notes_overdue_check()
+
+
+@shared_task(name="credit.attachment_orphans_sweep")
+def attachment_orphans_sweep_task() -> int:
+    """Daily: delete attachment files left by uploads whose transaction rolled back."""
+    from credit.services.attachments import attachment_orphans_sweep
+
+    return attachment_orphans_sweep()

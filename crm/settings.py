@@ -574,6 +574,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "audit.subject_requests_overdue",
         "schedule": 24 * 3600,
     },
+    "credit-attachment-orphans-sweep": {  # files of uploads whose transaction rolled back
+        "task": "credit.attachment_orphans_sweep",
+        "schedule": 24 * 3600,
+    },
     "export-jobs-clean-up": {
         "task": "crm.export_jobs_clean_up",
         "schedule": 24 * 3600,

@@ -11,6 +11,8 @@ the customer's data key on the row. A purge deletes the file and empties the row
 from __future__ import annotations
 
 import os
+import time
+from datetime import timedelta
 from pathlib import Path
 
 from django.conf import settings
@@ -110,20 +112,20 @@ def attachment_add(*, actor: User, investigation: Investigation, upload) -> Inve
             ),
             actor,
         )
+        record_event(
+            action=events.ATTACHMENT_ADDED,
+            actor=actor,
+            obj=customer,
+            data={
+                "investigation_id": investigation.pk,
+                "attachment_id": attachment.pk,
+                "content_type": file_type,
+                "size": attachment.size,
+            },
+        )
     except BaseException:
         delete_encrypted(stored, directory=attachment_directory())
         raise
-    record_event(
-        action=events.ATTACHMENT_ADDED,
-        actor=actor,
-        obj=customer,
-        data={
-            "investigation_id": investigation.pk,
-            "attachment_id": attachment.pk,
-            "content_type": file_type,
-            "size": attachment.size,
-        },
-    )
     return attachment
 
 
@@ -159,3 +161,39 @@ def attachments_destroy(customer) -> int:
         .values_list("stored_file", flat=True)
     )
     return sum(delete_encrypted(name, directory=attachment_directory()) for name in names)
+
+
+# A file younger than this may belong to an upload whose row is not committed yet.
+ORPHAN_MIN_AGE = timedelta(hours=1)
+_SWEEP_BATCH = 500
+
+
+def attachment_orphans_sweep(*, min_age: timedelta = ORPHAN_MIN_AGE) -> int:
+    """Delete the encrypted files no attachment row names; returns how many.
+
+    ``attachment_add`` deletes its file when its own work fails, but a transaction around
+    it (an API request's, say) can still roll back after the file was written. Such a file
+    is unreadable without its row and harmless, yet it is data kept without a purpose, so
+    the daily sweep removes it once it is older than ``min_age``.
+    """
+    directory = attachment_directory()
+    if not directory.is_dir():
+        return 0
+    cutoff = time.time() - min_age.total_seconds()
+    candidates = [
+        entry.name
+        for entry in os.scandir(directory)
+        if entry.is_file() and entry.name.endswith(".enc") and entry.stat().st_mtime < cutoff
+    ]
+    deleted = 0
+    for start in range(0, len(candidates), _SWEEP_BATCH):
+        batch = candidates[start : start + _SWEEP_BATCH]
+        named = set(
+            InvestigationAttachment.objects.filter(stored_file__in=batch).values_list(
+                "stored_file", flat=True
+            )
+        )
+        deleted += sum(
+            delete_encrypted(name, directory=directory) for name in batch if name not in named
+        )
+    return deleted

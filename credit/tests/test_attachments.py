@@ -368,3 +368,59 @@ def test_subject_access_lists_the_attachments_and_purge_destroys_them(world):
     assert all(not row.stored_file for row in attachment.history.all())
     response = client_for(cast["owner"]).get(download_url(attachment))
     assert response.status_code == 404
+
+
+# --- files of rolled-back uploads -------------------------------------------------------------
+
+
+class _RolledBack(Exception):
+    pass
+
+
+def _age(path: Path, hours: float) -> None:
+    import os
+    import time
+
+    past = time.time() - hours * 3600
+    os.utime(path, (past, past))
+
+
+def test_a_file_whose_transaction_rolled_back_is_swept_once_old_enough(world):
+    from django.db import transaction
+
+    from credit.services.attachments import attachment_orphans_sweep
+    from credit.tasks import attachment_orphans_sweep_task
+
+    cast, customer, investigation = world
+    kept = attach(cast, investigation)
+    with pytest.raises(_RolledBack), transaction.atomic():
+        attach(cast, investigation, content=PNG)
+        raise _RolledBack  # the caller's transaction fails after the file was written
+    assert InvestigationAttachment.objects.count() == 1
+    orphan = next(path for path in stored_files() if path.name != kept.stored_file)
+
+    # A young file may belong to an upload still committing: left alone.
+    assert attachment_orphans_sweep() == 0
+    assert len(stored_files()) == 2
+
+    _age(orphan, hours=2)
+    _age(attachment_directory() / kept.stored_file, hours=2)
+    assert attachment_orphans_sweep_task() == 1
+    assert [path.name for path in stored_files()] == [kept.stored_file]
+    response = client_for(cast["owner"]).get(download_url(kept))
+    assert response.status_code == 200
+
+
+def test_a_failure_inside_the_service_leaves_no_file(world, monkeypatch):
+    from credit.services import attachments
+
+    cast, customer, investigation = world
+
+    def fail(**kwargs):
+        raise _RolledBack
+
+    monkeypatch.setattr(attachments, "record_event", fail)
+    with pytest.raises(_RolledBack):
+        attach(cast, investigation)
+    assert stored_files() == []
+    assert InvestigationAttachment.objects.count() == 0
