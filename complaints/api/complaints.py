@@ -28,6 +28,7 @@ from complaints.api.serializers import (
 from complaints.filters import ComplaintFilter
 from complaints.models import Category, Channel, Complaint, ReturnVisit, RootCause, Severity
 from crm.api.idempotency import idempotent
+from crm.api.permissions import ActionPermissions
 from crm.models import User
 from crm.permissions import require_perm
 
@@ -171,7 +172,8 @@ class ComplaintAssignApi(APIView):
     """Give the complaint to a service staff member (``user``: id or username; null
     unassigns). Service staff may take an unassigned one for themselves."""
 
-    permission_classes = [CanViewComplaints]
+    permission_classes = [CanViewComplaints, ActionPermissions]
+    action_permissions = {"POST": (perms.HANDLE, perms.ASSIGN)}
 
     class InputSerializer(serializers.Serializer):
         user = UserField(allow_null=True)

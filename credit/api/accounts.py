@@ -11,6 +11,7 @@ from credit import permissions as perms
 from credit import services
 from credit.api.common import CanViewCredit, customer_of
 from credit.models import AccountCondition, CreditAccount
+from crm.api.permissions import ActionPermissions
 
 
 @extend_schema_serializer(component_name="CreditAccountOutput")
@@ -32,7 +33,8 @@ class AccountCreateApi(GenericAPIView):
     """Submit a customer for account opening (交易开始): refused (400) while a card field
     §6.1 requires is blank; the message lists them."""
 
-    permission_classes = [CanViewCredit]
+    permission_classes = [CanViewCredit, ActionPermissions]
+    action_permissions = {"POST": (perms.SUBMIT_ACCOUNT,)}
     filter_backends: list = []
     pagination_class = None
 
@@ -55,7 +57,8 @@ class AccountApproveApi(GenericAPIView):
     """Approve an opening: the sales manager first, then head office (the general
     manager). Conditions may be attached."""
 
-    permission_classes = [CanViewCredit]
+    permission_classes = [CanViewCredit, ActionPermissions]
+    action_permissions = {"POST": (perms.APPROVE_OPENING, perms.APPROVE_OPENING_FINAL)}
     filter_backends: list = []
     pagination_class = None
 
@@ -86,7 +89,8 @@ class AccountApproveApi(GenericAPIView):
 class AccountRejectApi(GenericAPIView):
     """Reject an opening, with a comment."""
 
-    permission_classes = [CanViewCredit]
+    permission_classes = [CanViewCredit, ActionPermissions]
+    action_permissions = {"POST": (perms.APPROVE_OPENING, perms.APPROVE_OPENING_FINAL)}
     filter_backends: list = []
     pagination_class = None
     InputSerializer = DecisionInput

@@ -11,6 +11,7 @@ from credit import permissions as perms
 from credit import services
 from credit.api.common import CanViewCredit, customer_of
 from credit.models import Hold
+from crm.api.permissions import ActionPermissions
 
 
 @extend_schema_serializer(component_name="CreditHoldOutput")
@@ -25,7 +26,8 @@ class HoldOutput(serializers.ModelSerializer):
 
 
 class HoldCreateApi(GenericAPIView):
-    permission_classes = [CanViewCredit]
+    permission_classes = [CanViewCredit, ActionPermissions]
+    action_permissions = {"POST": (perms.ADD_HOLD,)}
     filter_backends: list = []
     pagination_class = None
 
@@ -48,7 +50,8 @@ class HoldCreateApi(GenericAPIView):
 
 
 class HoldReleaseApi(GenericAPIView):
-    permission_classes = [CanViewCredit]
+    permission_classes = [CanViewCredit, ActionPermissions]
+    action_permissions = {"POST": (perms.RELEASE_HOLD,)}
     filter_backends: list = []
     pagination_class = None
     OutputSerializer = HoldOutput

@@ -13,6 +13,7 @@ from credit.api.accounts import DecisionInput
 from credit.api.common import CanViewCredit, CurrencyField, Money, RowsListMixin, customer_of
 from credit.filters import LimitFilter
 from credit.models import CreditLimit
+from crm.api.permissions import ActionPermissions
 
 
 @extend_schema_serializer(component_name="CreditLimitOutput")
@@ -40,7 +41,8 @@ class LimitOutput(serializers.ModelSerializer):
 class LimitRequestListCreateApi(RowsListMixin, GenericAPIView):
     """Limit requests of the customers the caller sees (``GET``); a new one (``POST``)."""
 
-    permission_classes = [CanViewCredit]
+    permission_classes = [CanViewCredit, ActionPermissions]
+    action_permissions = {"POST": (perms.REQUEST_LIMIT,)}
     model = CreditLimit
     view_perm = perms.VIEW_LIMIT
     filterset_class = LimitFilter

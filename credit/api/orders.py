@@ -14,6 +14,7 @@ from credit.api.common import CanViewCredit, CurrencyField, Money, RowsListMixin
 from credit.filters import OrderFilter
 from credit.models import Order
 from crm.api.idempotency import idempotent
+from crm.api.permissions import ActionPermissions
 
 IDEMPOTENCY_KEY = OpenApiParameter(
     "Idempotency-Key",
@@ -48,7 +49,8 @@ class OrderListCreateApi(RowsListMixin, GenericAPIView):
     """Orders of the customers the caller sees (``GET``); a new one, checked against the
     credit limit: ``accepted``, or ``blocked`` with the reason (``POST``)."""
 
-    permission_classes = [CanViewCredit]
+    permission_classes = [CanViewCredit, ActionPermissions]
+    action_permissions = {"POST": (perms.ADD_ORDER,)}
     model = Order
     view_perm = perms.VIEW_ORDER
     filterset_class = OrderFilter
