@@ -35,6 +35,18 @@ class CrmConfig(AppConfig):
                 order=95,
             )
         )
+        from crm.users import events as _user_events  # noqa: F401  (audit labels)
+
+        navigation.register(
+            navigation.NavEntry(
+                key="users",
+                label=_("Users"),
+                description=_("Create users, change roles, deactivate, send set-password links."),
+                url_name="users:list",
+                permissions=("crm.change_user",),
+                order=98,
+            )
+        )
         navigation.register(
             navigation.NavEntry(
                 key="admin",

@@ -25,6 +25,7 @@ urlpatterns = [
     path("exports/", include("crm.exports.views")),
     path("notifications/", include("crm.notifications.views")),
     path("security/", include("crm.security.urls")),
+    path("users/", include("crm.users.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include("crm.api.urls")),
     path(

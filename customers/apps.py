@@ -15,6 +15,7 @@ class CustomersConfig(AppConfig):
     def ready(self):
         from crm import dashboard, navigation
         from customers import (
+            offboarding,  # noqa: F401  (a leaving user's cards: crm.offboarding)
             roles,
             search,  # noqa: F401  (what the search digests index)
             seed,  # noqa: F401  (demo customers)

@@ -311,6 +311,19 @@ POLICY: dict[str, Policy] = {
     "customers:view-rename":              post("view_id=saved_view", "L 4 + 4 4 4 4 4 4 4 4 3"),
     "customers:view-delete":              post("view_id=saved_view", "L 4 + 4 4 4 4 4 4 4 4 3"),
     "customer-saved-view-detail":         get("pk=saved_view",   "L 4 + 4 4 4 4 4 4 4 4 3"),
+    "users:list":                         get("",                "L 3 3 3 3 3 3 3 3 3 3 +"),
+    "users:create":                       get("",                "L 3 3 3 3 3 3 3 3 3 3 +"),
+    "users:detail":                       get("pk=user",         "L 3 3 3 3 3 3 3 3 3 3 +"),
+    "users:edit":                         get("pk=user",         "L 3 3 3 3 3 3 3 3 3 3 +"),
+    "users:deactivate":                   post("pk=user",         "L 3 3 3 3 3 3 3 3 3 3 +"),
+    "users:reactivate":                   post("pk=user",         "L 3 3 3 3 3 3 3 3 3 3 +"),
+    "users:password-reset":               post("pk=user",         "L 3 3 3 3 3 3 3 3 3 3 +"),
+    "users:set-password":                 get("uidb64=user_uid token=reset_token", "+ + + + + + + + + + + +"),
+    "user-list":                          get("",                "L 3 3 3 3 3 3 3 3 3 3 +"),
+    "user-detail":                        get("pk=user",         "L 3 3 3 3 3 3 3 3 3 3 +"),
+    "user-deactivate":                    post("pk=user",         "L 3 3 3 3 3 3 3 3 3 3 +"),
+    "user-reactivate":                    post("pk=user",         "L 3 3 3 3 3 3 3 3 3 3 +"),
+    "user-password-reset":                post("pk=user",         "L 3 3 3 3 3 3 3 3 3 3 +"),
 }
 # fmt: on
 

@@ -2,7 +2,7 @@
 
 from django.urls import include, path
 
-from crm.api import views
+from crm.api import users, views
 from crm.api.paths import format_suffixes
 from crm.notifications import api as notification_api
 
@@ -29,6 +29,23 @@ urlpatterns = [
         [
             path("teams/", views.TeamListCreateApi.as_view(), name="team-list"),
             path("teams/<int:pk>/", views.TeamDetailApi.as_view(), name="team-detail"),
+            path("users/", users.UserListCreateApi.as_view(), name="user-list"),
+            path("users/<int:pk>/", users.UserDetailApi.as_view(), name="user-detail"),
+            path(
+                "users/<int:pk>/deactivate/",
+                users.UserDeactivateApi.as_view(),
+                name="user-deactivate",
+            ),
+            path(
+                "users/<int:pk>/reactivate/",
+                users.UserReactivateApi.as_view(),
+                name="user-reactivate",
+            ),
+            path(
+                "users/<int:pk>/password-reset/",
+                users.UserPasswordResetApi.as_view(),
+                name="user-password-reset",
+            ),
         ]
     ),
 ]

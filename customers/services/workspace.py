@@ -284,6 +284,13 @@ def customers_hand_over(
     reason = (reason or "").strip()
     if not reason:
         raise ValidationError({"reason": [_("Say why the customers are handed over.")]})
+    return customers_book_transfer(actor=actor, from_user=from_user, to_user=to_user, reason=reason)
+
+
+def customers_book_transfer(*, actor: User, from_user: User, to_user: User, reason: str) -> int:
+    """Move every live card of ``from_user`` to ``to_user`` in batches; one
+    ``customers.handed_over`` event. The caller has checked who may, and the successor
+    (``customers_hand_over`` for managers, ``customers.offboarding`` for user admins)."""
     book = (
         Customer.objects.filter(owner=from_user)
         .exclude(status=Customer.Status.MERGED)

@@ -191,6 +191,11 @@ def build_world() -> World:
         survey=survey, round="2026-01", customer=customer, data_key_id=customer.data_key_id
     )
     saved_view = SavedView.objects.create(user=owner, name="matrix", filters={"status": "active"})
+    # User administration (crm.users): a rep holding no card, and his set-password link.
+    from django.contrib.auth.tokens import default_token_generator
+    from django.utils.http import urlsafe_base64_encode
+
+    leaver = UserFactory(role=roles.SALES_REP, username="matrix-leaver")
 
     audit.audit_chain_extend()  # events get their sequence numbers (the API's URLs)
     world.values = {
@@ -237,5 +242,8 @@ def build_world() -> World:
         "survey": survey.pk,
         "survey_token": survey_token(invitation),
         "saved_view": saved_view.pk,
+        "user": leaver.pk,
+        "user_uid": urlsafe_base64_encode(str(leaver.pk).encode()),
+        "reset_token": default_token_generator.make_token(leaver),
     }
     return world
