@@ -73,15 +73,16 @@ def user_roles_set(*, actor, user, role_names: list[str]) -> list[RoleChange]:
     unknown = wanted - set(roles.ROLES)
     if unknown:
         raise ValidationError({"groups": _("Unknown role: %s") % ", ".join(sorted(unknown))})
+    if actor.pk == user.pk and wanted != set(user.groups.values_list("name", flat=True)):
+        # Recorded outside the transaction below, which the refusal would roll back.
+        record_event(
+            action=events.ROLE_CHANGE_REFUSED, actor=actor, obj=user, data={"why": "own_roles"}
+        )
+        raise PermissionDenied(_("Nobody may change his own roles."))
     with transaction.atomic():
         current = set(user.groups.values_list("name", flat=True))
         if wanted == current:
             return []
-        if actor.pk == user.pk:
-            record_event(
-                action=events.ROLE_CHANGE_REFUSED, actor=actor, obj=user, data={"why": "own_roles"}
-            )
-            raise PermissionDenied(_("Nobody may change his own roles."))
         removed = current - wanted
         added = wanted - current
         direct = {name for name in added if name not in HIGH_TRUST_ROLES}
@@ -144,6 +145,10 @@ def _decide(*, actor, change_id: int, confirm: bool) -> RoleChange:
         change.save(update_fields=["status", "decided_by", "decided_at", "updated_at"])
         if confirm:
             change.user.groups.add(Group.objects.get(name=change.role))
+            if change.role in roles.STAFF_ROLES and not change.user.is_staff:
+                change.user.is_staff = True  # an admin's role opens the admin site
+                change.user._history_user = actor
+                change.user.save(update_fields=["is_staff"])
             auditing.record(
                 action=auditing.USER_ROLE_CHANGED,
                 actor=actor,

@@ -81,6 +81,36 @@ def test_a_high_trust_role_waits_for_a_second_person():
     assert AuditEvent.objects.filter(action=events.ROLE_CHANGE_CONFIRMED, actor_id=gm.pk).exists()
 
 
+def test_a_refusal_to_change_ones_own_roles_stays_in_the_trail():
+    """Found: the refusal's event was written inside the transaction the refusal rolled back."""
+    from django.core.exceptions import PermissionDenied
+
+    from crm.security.services import user_roles_set
+
+    admin = UserFactory(role=roles.ADMIN)
+    with pytest.raises(PermissionDenied):
+        user_roles_set(actor=admin, user=admin, role_names=[roles.ADMIN, roles.DPO])
+    refusal = AuditEvent.objects.get(action=events.ROLE_CHANGE_REFUSED)
+    assert (refusal.actor_id, refusal.data["why"]) == (admin.pk, "own_roles")
+    assert admin.role_names == [roles.ADMIN]
+    # Setting the roles he already holds is no change, and no refusal.
+    assert user_roles_set(actor=admin, user=admin, role_names=[roles.ADMIN]) == []
+
+
+def test_a_confirmed_admin_role_opens_the_admin_site():
+    from crm.security.services import role_change_confirm, user_roles_set
+
+    rep = UserFactory(role=roles.SALES_REP)
+    (change,) = user_roles_set(
+        actor=UserFactory(role=roles.ADMIN), user=rep, role_names=[roles.ADMIN]
+    )
+    rep.refresh_from_db()
+    assert not rep.is_staff
+    role_change_confirm(actor=UserFactory(role=roles.GENERAL_MANAGER), change_id=change.pk)
+    rep.refresh_from_db()
+    assert rep.is_staff and roles.ADMIN in rep.role_names
+
+
 def test_a_lower_trust_role_is_given_at_once():
     admin = UserFactory(role=roles.ADMIN)
     rep = UserFactory(role=roles.SALES_REP)
