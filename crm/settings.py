@@ -320,6 +320,7 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     "ENUM_NAME_OVERRIDES": {
+        "UserRoleEnum": "crm.roles.ROLES",
         "CustomerKindEnum": "customers.models.Customer.Kind",
         "CustomerStatusEnum": "customers.models.Customer.Status",
         "InteractionKindEnum": "customers.models.Interaction.Kind",

@@ -35,7 +35,7 @@ class UserAdminPermission(BasePermission):
 
 @extend_schema_serializer(component_name="ManagedUser")
 class UserOutput(serializers.Serializer):
-    id = serializers.IntegerField()
+    id = serializers.IntegerField(read_only=True)
     username = serializers.CharField()
     first_name = serializers.CharField()
     last_name = serializers.CharField()

@@ -21,7 +21,14 @@ from customers.tests.factories import make_customer
 pytestmark = pytest.mark.django_db
 
 # URL parameters that are not object ids, with a value that matches them.
-NOT_IDS = {"format": "json", "tab": "profile", "token": "x", "app_label": None, "url": None}
+NOT_IDS = {
+    "format": "json",
+    "tab": "profile",
+    "token": "x",
+    "uidb64": "x",  # a set-password link's user, base64: an invalid one is the link's own page
+    "app_label": None,
+    "url": None,
+}
 # Admin models whose primary key is text: an unknown key sends back to the admin index.
 TEXT_KEYS = ("/admin/authtoken/tokenproxy/",)
 
