@@ -93,6 +93,15 @@ class Customer(EncryptedRow, BusinessModel):
         CLOSED = "closed", _("Closed")
         MERGED = "merged", _("Merged into another card")
 
+    class Currency(models.TextChoices):
+        """ISO 4217 codes a card's registered capital may be stated in."""
+
+        CNY = "CNY", _("CNY (Chinese yuan)")
+        USD = "USD", _("USD (US dollar)")
+        EUR = "EUR", _("EUR (euro)")
+        HKD = "HKD", _("HKD (Hong Kong dollar)")
+        JPY = "JPY", _("JPY (Japanese yen)")
+
     code = models.CharField(_("customer code"), max_length=20, unique=True)
     kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
     status = models.CharField(
@@ -167,6 +176,12 @@ class Customer(EncryptedRow, BusinessModel):
     founded_on = models.DateField(_("date founded"), null=True, blank=True)
     registered_capital = models.DecimalField(
         _("registered capital"), max_digits=16, decimal_places=2, null=True, blank=True
+    )
+    registered_capital_currency = models.CharField(
+        _("currency of the registered capital"),
+        max_length=3,
+        choices=Currency.choices,
+        default=Currency.CNY,
     )
     employees = models.PositiveIntegerField(_("employees"), null=True, blank=True)
     equipment_summary = models.TextField(_("equipment"), blank=True)

@@ -205,7 +205,7 @@ def test_page_lists_visible_estimates_and_records_one(people):
         headers={"HX-Request": "true"},
     )
     assert htmx.status_code == 200 and "<html" not in htmx.content.decode()
-    assert "3500.00" in htmx.content.decode()
+    assert "3,500.00" in htmx.content.decode()
     hidden = client.post(
         PAGE, {"customer": southern.code, "year": "2025", "amount": "1", "source": "stock"}
     )

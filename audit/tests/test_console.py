@@ -238,7 +238,7 @@ def test_who_saw_my_data_lists_who_when_what_and_purpose(client, people, custome
     response = client.get(reverse("audit:customer-accesses", args=[customer.code]))
     html = response.content.decode()
     assert rows(response) == 3  # created, viewed, revealed
-    assert "2026-03-10 09:15:00" in html and "Customer card viewed" in html
+    assert "03/10/2026 09:15:00" in html and "Customer card viewed" in html
     assert "Personal data revealed" in html and "Call back" in html
     assert "General manager" in html and people["south_rep"].username not in html
 

@@ -66,7 +66,7 @@ def test_the_card_shows_limit_exposure_and_actions(world):
         .get(reverse("customers:detail", args=[customer.pk]) + "?tab=credit")
         .content.decode()
     )
-    assert "1000.00 CNY" in page and "250.00 CNY" in page and "25.00 %" in page
+    assert "CNY 1,000.00" in page and "CNY 250.00" in page and "25.00 %" in page
     assert reverse("credit:order-create", args=[customer.pk]) in page
     assert reverse("credit:hold-place", args=[customer.pk]) in page
 

@@ -87,6 +87,11 @@ class CardFieldsInput(serializers.Serializer):
     registered_capital = serializers.DecimalField(
         max_digits=16, decimal_places=2, required=False, allow_null=True
     )
+    registered_capital_currency = serializers.ChoiceField(
+        choices=Customer.Currency.choices,
+        required=False,
+        help_text="ISO 4217 code of the registered capital's currency (default CNY).",
+    )
     employees = serializers.IntegerField(min_value=0, required=False, allow_null=True)
     equipment_summary = serializers.CharField(
         max_length=LONG_TEXT_MAX_LENGTH, required=False, allow_blank=True

@@ -62,6 +62,7 @@ PLAIN_FIELDS = (
     "website",
     "founded_on",
     "registered_capital",
+    "registered_capital_currency",
     "employees",
     "equipment_summary",
     "real_estate_summary",

@@ -11,6 +11,8 @@ cell's value (that is personal data). The jobs are run by ``customers.services.i
 
 from __future__ import annotations
 
+from decimal import Decimal, InvalidOperation
+
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import QuerySet
 from django.utils import timezone
@@ -79,12 +81,20 @@ EXISTS_VISIBLE = gettext_noop("This customer already exists: %(code)s.")
 EXISTS_HIDDEN = gettext_noop("This customer already exists and is held by another team.")
 CONTACT_EXISTS = gettext_noop("This customer already has a contact with this value.")
 UNKNOWN_CUSTOMER = gettext_noop("There is no customer with this code that you may change.")
+BAD_CAPITAL = gettext_noop(
+    "Enter the registered capital as a number that is not negative, with at most two "
+    "decimals and 14 digits before them, such as 5000000 or 5,000,000.00."
+)
+BAD_CURRENCY = gettext_noop(
+    "Unknown currency; use CNY (人民币), USD (美元), EUR (欧元), HKD (港元) or JPY (日元)."
+)
 SECOND_PRIMARY = gettext_noop(
     "Line %(line)s already makes another contact the primary contact of this customer."
 )
 
 # --- columns ------------------------------------------------------------------------------
 
+_ORGANISATION_COLUMNS = ("registered_capital", "registered_capital_currency")
 _PHONE_ALIASES = ("手机", "手机号", "手机号码", "电话", "联系电话", "mobile")
 _EMAIL_ALIASES = ("邮箱", "电子邮箱", "电子邮件", "e_mail", "mail")
 CUSTOMER_COLUMNS = (
@@ -99,7 +109,12 @@ CUSTOMER_COLUMNS = (
     Column("tier", ("等级", "客户等级")),
     Column("owner", ("负责人",)),
     Column("birth_date", ("出生日期",)),
+    Column("registered_capital", ("注册资本", "注册资金")),
+    # Optional: the capital's ISO 4217 code (or its Chinese name); CNY when left out.
+    Column("registered_capital_currency", ("注册资本币种", "币种", "货币", "currency")),
 )
+# The columns an organisation's card takes from the file besides the common ones.
+_CARD_COLUMNS = ("phone", "email", "address", "birth_date", *_ORGANISATION_COLUMNS)
 CONTACT_COLUMNS = (
     Column("customer_code", ("客户编号", "客户代码"), required=True),
     Column("name", ("姓名", "名称"), required=True),
@@ -114,6 +129,50 @@ def _text(row: Row, cells: dict, column: str, model, model_field: str = "") -> s
     return checks.text(
         row, cells, column, max_length=checks.model_max_length(model, model_field or column)
     )
+
+
+def _capital(row: Row, cells: dict) -> Decimal | None:
+    """The registered capital: digits with an optional decimal part, grouped or not."""
+    value = checks.text(row, cells, "registered_capital").strip()
+    if not value:
+        return None
+    plain = value.replace(",", "").replace("，", "").replace(" ", "")
+    try:
+        capital = Decimal(plain)
+    except InvalidOperation:
+        capital = None
+    if (
+        capital is None
+        or not capital.is_finite()
+        or capital < 0
+        or capital >= 10**14  # the card holds 16 digits, 2 of them decimals
+        or capital != capital.quantize(Decimal("0.01"))
+    ):
+        row.add("registered_capital", BAD_CAPITAL)
+        return None
+    return capital
+
+
+def _currency(row: Row, cells: dict) -> str:
+    """The capital's currency: an ISO 4217 code the card offers or its Chinese name."""
+    value = checks.text(row, cells, "registered_capital_currency").strip()
+    if not value:
+        return ""
+    code = CURRENCIES.get(checks.folded(value), "")
+    if not code:
+        row.add("registered_capital_currency", BAD_CURRENCY)
+    return code
+
+
+CURRENCIES = checks.aliases(
+    {
+        Customer.Currency.CNY: ("人民币", "元", "rmb"),
+        Customer.Currency.USD: ("美元", "美金"),
+        Customer.Currency.EUR: ("欧元",),
+        Customer.Currency.HKD: ("港元", "港币"),
+        Customer.Currency.JPY: ("日元",),
+    }
+)
 
 
 def _phone(row: Row, value: str) -> str:
@@ -249,6 +308,8 @@ class CustomerChecker(Checker):
             if message:
                 row.add("owner", message)
 
+        values["registered_capital"] = _capital(row, cells)
+        values["registered_capital_currency"] = _currency(row, cells)
         values["birth_date"] = born = checks.date(row, cells, "birth_date")
         if born is not None and born > timezone.localdate():
             row.add("birth_date", FUTURE_BIRTH_DATE)
@@ -348,11 +409,7 @@ class CustomerChecker(Checker):
         documents = (
             [DocumentInput(values["id_type"], values["id_number"])] if values["id_number"] else []
         )
-        card = {
-            key: values[key]
-            for key in ("phone", "email", "address", "birth_date")
-            if values[key] not in ("", None)
-        }
+        card = {key: values[key] for key in _CARD_COLUMNS if values[key] not in ("", None)}
         customer_create(
             actor=self.actor,
             kind=values["kind"],
@@ -378,11 +435,7 @@ class CustomerChecker(Checker):
         checks, the service's card rules, the model's field rules; the foreign keys are
         objects already held, not looked up again), or None with the row's errors."""
         values = row.values
-        card = {
-            key: values[key]
-            for key in ("phone", "email", "address", "birth_date")
-            if values[key] not in ("", None)
-        }
+        card = {key: values[key] for key in _CARD_COLUMNS if values[key] not in ("", None)}
         try:
             cleaned = _validate_card(values["kind"], {"name": values["name"], **card})
         except ValidationError as exc:
