@@ -330,6 +330,15 @@ def scenarios(info: dict, sessions: dict) -> list[Scenario]:
         Scenario(
             "api_list_gm", "gm", gm, "GET", "/api/v1/customers/", json_count=visible["gm"],
         ),
+        # The follow-up calendar (issue 13): a rep's month, his manager's team week.
+        Scenario(
+            "calendar_month_rep", "rep", sessions["rep"], "GET", "/customers/calendar/",
+            markers=[b'data-testid="cal-month"'],
+        ),
+        Scenario(
+            "calendar_week_manager", "manager", sessions["manager"], "GET",
+            "/customers/calendar/?view=week", markers=[b'data-testid="cal-week"'],
+        ),
     ]  # fmt: skip
     return found
 

@@ -1,0 +1,131 @@
+"""The follow-up calendar's dates (issue 13 item 4): pure functions, no database.
+
+Weeks start on Monday. A month is shown as the whole weeks that cover it (the days of the
+neighbouring months greyed); a week is Monday to Sunday; a day is itself.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+VIEWS = ("month", "week", "day")
+
+# The longest range the API answers in one request (two months and a bit).
+MAX_RANGE_DAYS = 62
+
+
+@dataclass
+class Entry:
+    """One thing to do on a day: a follow-up of an interaction or a planned visit."""
+
+    kind: str  # "follow_up" or "visit"
+    day: date
+    customer: object  # the card, its name readable (key preloaded)
+    owner: object | None  # the card's owner (follow-up) or the visiting rep (visit)
+    overdue: bool = False
+    record_id: int = 0
+
+    @property
+    def customer_id(self) -> int:
+        return self.customer.pk
+
+
+@dataclass
+class Day:
+    day: date
+    entries: list[Entry] = field(default_factory=list)
+    more: int = 0  # entries of the day not shown (over the cap)
+    in_month: bool = True
+    is_today: bool = False
+
+    @property
+    def total(self) -> int:
+        return len(self.entries) + self.more
+
+    @property
+    def overdue(self) -> int:
+        return sum(1 for entry in self.entries if entry.overdue)
+
+
+# Dates the calendar pages through (a month or a week away never leaves ``date``'s range).
+FIRST_YEAR, LAST_YEAR = 1900, 9000
+
+
+def in_range(day: date) -> bool:
+    return FIRST_YEAR <= day.year <= LAST_YEAR
+
+
+def parse_day(value: str | None, default: date) -> date:
+    """``YYYY-MM-DD`` or ``default`` (anything else, say a wrong date, is the default)."""
+    try:
+        day = date.fromisoformat((value or "").strip()) if value else default
+    except ValueError:
+        return default
+    return day if in_range(day) else default
+
+
+def week_start(day: date) -> date:
+    return day - timedelta(days=day.weekday())
+
+
+def month_start(day: date) -> date:
+    return day.replace(day=1)
+
+
+def add_months(day: date, months: int) -> date:
+    """The first of the month ``months`` away from ``day``'s month."""
+    index = day.year * 12 + day.month - 1 + months
+    return date(index // 12, index % 12 + 1, 1)
+
+
+def view_range(view: str, anchor: date) -> tuple[date, date]:
+    """First and last day (inclusive) the view shows around ``anchor``."""
+    if view == "day":
+        return anchor, anchor
+    if view == "week":
+        start = week_start(anchor)
+        return start, start + timedelta(days=6)
+    first = month_start(anchor)
+    last = add_months(first, 1) - timedelta(days=1)
+    return week_start(first), week_start(last) + timedelta(days=6)
+
+
+def neighbours(view: str, anchor: date) -> tuple[date, date]:
+    """The anchors of the previous and the next page of the view."""
+    if view == "day":
+        return anchor - timedelta(days=1), anchor + timedelta(days=1)
+    if view == "week":
+        start = week_start(anchor)
+        return start - timedelta(days=7), start + timedelta(days=7)
+    first = month_start(anchor)
+    return add_months(first, -1), add_months(first, 1)
+
+
+def days_between(start: date, end: date) -> list[date]:
+    return [start + timedelta(days=i) for i in range((end - start).days + 1)]
+
+
+def build_days(
+    view: str, anchor: date, today: date, entries: dict[date, tuple[list[Entry], int]]
+) -> list[Day]:
+    """The view's days with their entries (``entries``: day → (shown entries, hidden))."""
+    start, end = view_range(view, anchor)
+    days = []
+    for day in days_between(start, end):
+        shown, more = entries.get(day, ([], 0))
+        days.append(
+            Day(
+                day=day,
+                entries=shown,
+                more=more,
+                in_month=view != "month" or day.month == anchor.month,
+                is_today=day == today,
+            )
+        )
+    return days
+
+
+def weeks(days: list[Day]) -> list[list[Day]]:
+    """Rows of seven days (the month grid)."""
+    return [days[i : i + 7] for i in range(0, len(days), 7)]
