@@ -71,6 +71,13 @@ class CardFieldsForm(BootstrapMixin, forms.Form):
     registered_capital = forms.DecimalField(
         label=_("Registered capital"), required=False, max_digits=16, decimal_places=2
     )
+    # Right after the capital so that both sit side by side in the card form's grid.
+    registered_capital_currency = forms.ChoiceField(
+        label=_("Currency of the registered capital"),
+        choices=Customer.Currency.choices,
+        initial=Customer.Currency.CNY,
+        required=False,
+    )
     employees = forms.IntegerField(label=_("Employees"), required=False, min_value=0)
     equipment_summary = forms.CharField(
         label=_("Equipment"),
@@ -90,6 +97,14 @@ class CardFieldsForm(BootstrapMixin, forms.Form):
     requested_credit_limit = forms.DecimalField(
         label=_("Requested credit limit"), required=False, max_digits=16, decimal_places=2
     )
+
+    def clean_registered_capital_currency(self) -> str:
+        """Not sent (an older form, a script): the card's currency, or CNY for a new card."""
+        return (
+            self.cleaned_data.get("registered_capital_currency")
+            or self.initial.get("registered_capital_currency")
+            or Customer.Currency.CNY
+        )
 
 
 class CustomerCreateForm(CardFieldsForm):
@@ -367,10 +382,50 @@ class VisitRecordForm(BootstrapMixin, forms.Form):
     next_visit_on = DateField(label=_("Next visit"), required=False, widget=DATE)
 
 
-class MergeForm(BootstrapMixin, forms.Form):
+class MergeCardsForm(BootstrapMixin, forms.Form):
+    """Step 1 of a merge: the two cards, by their customer codes (never a personal value)."""
+
     survivor = forms.CharField(label=_("Card that stays (customer code)"), max_length=20)
     duplicate = forms.CharField(label=_("Duplicate card (customer code)"), max_length=20)
+
+    def clean(self):
+        data = super().clean()
+        for name in ("survivor", "duplicate"):
+            if data.get(name):
+                data[name] = data[name].strip().upper()
+        return data
+
+
+class MergeForm(MergeCardsForm):
+    """The confirmed merge: both codes, the reason, and for each differing field a radio
+    ``take_<field>`` = ``survivor`` (the default: keep the surviving card's value) or
+    ``duplicate`` (take the duplicate's). Which names may be taken is the service's
+    decision: every ``take_<field>=duplicate`` is passed on, unknown names included."""
+
+    TAKE_PREFIX = "take_"
+    survivor = forms.CharField(
+        label=_("Card that stays (customer code)"), max_length=20, widget=forms.HiddenInput
+    )
+    duplicate = forms.CharField(
+        label=_("Duplicate card (customer code)"), max_length=20, widget=forms.HiddenInput
+    )
     reason = forms.CharField(label=_("Reason"), max_length=300)
+
+    def take_from_duplicate(self) -> list[str]:
+        """The fields whose radio says "take the duplicate's value"."""
+        return sorted(
+            key[len(self.TAKE_PREFIX) :]
+            for key, value in self.data.items()
+            if key.startswith(self.TAKE_PREFIX) and value == "duplicate"
+        )
+
+    def choices(self) -> dict[str, str]:
+        """The submitted choice per field (to show the form again as it was sent)."""
+        return {
+            key[len(self.TAKE_PREFIX) :]: value
+            for key, value in self.data.items()
+            if key.startswith(self.TAKE_PREFIX)
+        }
 
 
 # --- the list's saved views and bulk actions, the card's owner (issue 13 items 2, 5) -----

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from customers.views import board, campaigns, cards, imports, lists
+from customers.views import board, calendar, campaigns, cards, imports, lists, merge
 
 app_name = "customers"
 
@@ -11,7 +11,8 @@ urlpatterns = [
     path("new/", cards.customer_create_view, name="create"),
     path("visits/", cards.visit_plan_view, name="visit-plan"),
     path("visits/<int:entry_id>/record/", cards.visit_record_view, name="visit-record"),
-    path("merge/", cards.customer_merge_view, name="merge"),
+    path("merge/", merge.customer_merge_view, name="merge"),
+    path("merge/preview/", merge.customer_merge_preview_view, name="merge-preview"),
     path("<int:pk>/", cards.customer_detail_view, name="detail"),
     path("<int:pk>/edit/", cards.customer_edit_view, name="edit"),
     path("<int:pk>/tab/<slug:tab>/", cards.customer_tab_view, name="tab"),
@@ -34,6 +35,7 @@ urlpatterns = [
     path("<int:pk>/grants/<int:grant_id>/revoke/", cards.grant_revoke_view, name="grant-revoke"),
     *lists.urlpatterns,
     *board.urlpatterns,
+    *calendar.urlpatterns,
     *imports.urlpatterns,
     *campaigns.urlpatterns,
 ]

@@ -11,6 +11,7 @@ from rest_framework.routers import APIRootView
 from crm.api.paths import format_suffixes
 from customers.api import (
     attributes,
+    calendar,
     campaigns,
     consents,
     contacts,
@@ -53,6 +54,11 @@ urlpatterns = [
     ),
     path("customers/export/", exports.CustomerExportApi.as_view(), name="customer-export"),
     path("customers/merge/", merge.CustomerMergeApi.as_view(), name="customer-merge"),
+    path(
+        "customers/merge/preview/",
+        merge.CustomerMergePreviewApi.as_view(),
+        name="customer-merge-preview",
+    ),
     # Saved views of the list, and the managers' owner changes.
     path(
         "customers/saved-views/",
@@ -64,6 +70,7 @@ urlpatterns = [
         workspace.SavedViewDetailApi.as_view(),
         name="customer-saved-view-detail",
     ),
+    path("customers/calendar/", calendar.CustomerCalendarApi.as_view(), name="customer-calendar"),
     path("customers/reassign/", workspace.CustomersReassignApi.as_view(), name="customer-reassign"),
     path(
         "customers/hand-over/", workspace.CustomersHandOverApi.as_view(), name="customer-hand-over"

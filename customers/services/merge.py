@@ -24,29 +24,56 @@ A model whose encrypted values reach their key through a path that does not go t
 own foreign key to the card (``invoice.customer.data_key_id`` on an invoice line) is not
 re-encrypted by this walk: give such rows their own ``data_key_id`` column.
 
+**The card's own values.** The survivor keeps its values, except the fields the caller names
+in ``take_from_duplicate`` (``merge_policies.MERGEABLE_FIELDS``, checked before anything is
+written): those are set from the duplicate through the survivor's fields, so encrypted ones
+are encrypted again under the survivor's key and bound to its row, never copied as
+ciphertext. ``customer_merge_preview`` shows both cards masked, what differs and what the
+merge would do, for the page and the API to confirm before merging.
+
 **Locks.** Both cards are locked in id order, so two opposite merges (A into B, B into A)
 queue instead of deadlocking; the second finds a merged card and is refused.
 """
 
 from __future__ import annotations
 
-from django.core.exceptions import ValidationError
+import dataclasses
+from dataclasses import dataclass
+
+from django.core.exceptions import FieldDoesNotExist, ValidationError
 from django.db import IntegrityError, models, transaction
+from django.utils import timezone
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from audit.services import record_event
 from crm import search_index
-from crm.fields import EncryptedMixin, open_all
+from crm.fields import EncryptedMixin, is_unavailable, open_all
 from crm.models import User
 from crm.permissions import require_perm
+from crm.personal_data import masked_value, shown_value
 from customers import events, merge_policies, search
 from customers import permissions as perms
-from customers.merge_policies import COMBINE, KEEP_SURVIVORS, MOVE, REFUSE_IF_CONFLICT
+from customers.merge_policies import (
+    COMBINE,
+    COMPANION_FIELDS,
+    INDIVIDUAL_ONLY_FIELDS,
+    KEEP_SURVIVORS,
+    MERGEABLE_FIELDS,
+    MOVE,
+    ORGANISATION_ONLY_FIELDS,
+    REFUSE_IF_CONFLICT,
+)
 from customers.models import Customer
 from customers.selectors import CustomerLink, customer_links
-from customers.services.cards import _save, customer_access_revoke
+from customers.services.cards import (
+    _reverification_due,
+    _save,
+    _validate_card,
+    check_duplicates,
+    customer_access_revoke,
+)
 
 # --- conflicts ----------------------------------------------------------------------------
 
@@ -83,9 +110,16 @@ def _conflicts(
     found: dict[int, models.Model] = {}
     for others, condition in _unique_rules(link):
         attnames = [link.model._meta.get_field(f).attname for f in others]
-        theirs, ours = link.rows(survivor), link.rows(duplicate)
+        # Both cards' rows in one query per rule (a fixed number of queries per model).
+        rows = link.model._default_manager.filter(
+            **{f"{link.field.name}__in": [survivor.pk, duplicate.pk]}
+        ).order_by("pk")
         if condition is not None:
-            theirs, ours = theirs.filter(condition), ours.filter(condition)
+            rows = rows.filter(condition)
+        theirs, ours = [], []
+        for row in rows:
+            owner_id = getattr(row, link.field.attname)
+            (theirs if str(owner_id) == str(survivor.pk) else ours).append(row)
         held = {}
         for row in theirs:
             key = tuple(getattr(row, a) for a in attnames)
@@ -166,20 +200,178 @@ def _refuse_merged_cards(survivor: Customer, duplicate: Customer) -> None:
         )
 
 
-@search_index.atomic()
-def customer_merge(
-    *, actor: User, survivor_id: int, duplicate_id: int, reason: str = ""
-) -> dict[str, int]:
-    """Merge the duplicate card into the survivor; returns the rows moved per model.
+# --- the card's own values: which survive ----------------------------------------------
 
-    Raises ``ValidationError`` listing the conflicting records (model names and counts)
-    when a policy refuses, before anything is written.
+# The fields the preview compares, in the card's order: the mergeable ones and, for
+# information, those that change through their own actions (``merge_policies``).
+SHOWN_ONLY_FIELDS = ("kind", "status", "owner", "team", "stage")
+PREVIEW_FIELDS = (
+    "name",
+    "kind",
+    "status",
+    "owner",
+    "team",
+    "business_type",
+    "stage",
+    "tier",
+    *(f for f in MERGEABLE_FIELDS if f not in ("name", "business_type", "tier")),
+)
+_PERSONAL = frozenset(
+    f.name for f in Customer._meta.concrete_fields if isinstance(f, EncryptedMixin)
+)
+
+
+def _model_has(name: str) -> bool:
+    try:
+        Customer._meta.get_field(name)
+    except FieldDoesNotExist:
+        return False
+    return True
+
+
+def _applies(name: str, card: Customer) -> bool:
+    """Whether ``name`` is a value a card of this kind holds."""
+    if name in ORGANISATION_ONLY_FIELDS:
+        return card.kind == Customer.Kind.ORGANISATION
+    if name in INDIVIDUAL_ONLY_FIELDS:
+        return card.kind == Customer.Kind.INDIVIDUAL
+    return True
+
+
+def _columns(name: str) -> list[str]:
+    """The attributes that hold one mergeable value (a foreign key's id; an amount's
+    currency with it)."""
+    names = [name, *(c for c in COMPANION_FIELDS.get(name, ()) if _model_has(c))]
+    return [Customer._meta.get_field(n).attname for n in names]
+
+
+def _values(card: Customer, name: str) -> tuple:
+    return tuple(getattr(card, attname) for attname in _columns(name))
+
+
+def _blank(value):
+    return "" if value is None else value
+
+
+def _differs(survivor: Customer, duplicate: Customer, name: str) -> bool:
+    ours, theirs = _values(survivor, name), _values(duplicate, name)
+    if any(is_unavailable(v) for v in (*ours, *theirs)):
+        # An erased or unreadable value differs from anything but its own token.
+        return [getattr(v, "token", v) for v in ours] != [getattr(v, "token", v) for v in theirs]
+    return [_blank(v) for v in ours] != [_blank(v) for v in theirs]
+
+
+def _take_refusal(name: str, survivor: Customer, duplicate: Customer) -> str:
+    """Why the duplicate's value of ``name`` cannot be taken ("" if it can)."""
+    if name not in MERGEABLE_FIELDS:
+        return _("This field cannot be taken from the duplicate.")
+    if not _applies(name, survivor):
+        return _("This field does not apply to the surviving card.")
+    if any(is_unavailable(v) for v in _values(duplicate, name)):
+        return _("The duplicate's value cannot be read (erased or damaged); it cannot be taken.")
+    return ""
+
+
+def _take_check(survivor: Customer, duplicate: Customer, names) -> dict[str, object]:
+    """The values to take from the duplicate, by field, validated; nothing is written.
+
+    Raises ``ValidationError`` under ``take_from_duplicate`` naming each refused field
+    (an unknown name, a value of another kind of card, an unreadable value), or under the
+    field itself for a value the card's rules refuse.
     """
+    if names is None:
+        return {}
+    if isinstance(names, str) or not all(isinstance(n, str) for n in names):
+        raise ValidationError(
+            {"take_from_duplicate": [_("Give a list of field names.")]}, code="invalid"
+        )
+    wanted = list(dict.fromkeys(names))
+    refused = []
+    for name in wanted:
+        why = _take_refusal(name, survivor, duplicate)
+        if why:
+            refused.append(f"{name}: {why}")
+    if refused:
+        raise ValidationError({"take_from_duplicate": refused}, code="invalid")
+    taken = {
+        name: getattr(duplicate, name) for name in wanted if _differs(survivor, duplicate, name)
+    }
+    personal = {name: value for name, value in taken.items() if name in _PERSONAL}
+    if personal:
+        # The card's own rules (a name is required, a phone or e-mail well formed), as an
+        # edit of the survivor would apply them to the same values.
+        # Only a taken name is checked (a survivor's erased name does not block the rest).
+        card_name = taken.get("name", survivor.name or "-")
+        checked = _validate_card(survivor.kind, {**personal, "name": card_name})
+        taken.update({field_name: checked[field_name] for field_name in personal})
+    return taken
+
+
+def _take_apply(actor: User, survivor: Customer, duplicate: Customer, taken: dict) -> None:
+    """Set the taken values on the survivor (saved by the caller). Encrypted values are set
+    as clear values through the field, so its save encrypts them under the survivor's key,
+    bound to the survivor's row: a ciphertext never moves between rows."""
+    if taken.get("phone"):
+        # The duplicate (merged now) holds no digests any more; a third card may.
+        check_duplicates(user=actor, phone=taken["phone"], exclude_pk=survivor.pk)
+    for name, value in taken.items():
+        model_field = Customer._meta.get_field(name)
+        if model_field.is_relation:
+            setattr(survivor, model_field.attname, getattr(duplicate, model_field.attname))
+        else:
+            setattr(survivor, name, value)
+        for companion in _columns(name)[1:]:
+            setattr(survivor, companion, getattr(duplicate, companion))
+    if "name" in taken:
+        search.organisation_name_set(survivor)
+    if "tier" in taken:
+        survivor.reverification_due = _reverification_due(
+            survivor.tier, timezone.localdate(survivor.reverified_at or timezone.now())
+        )
+
+
+# --- the plan: what moves, stays, combines or refuses ------------------------------------
+
+
+def _plan(survivor: Customer, duplicate: Customer):
+    """(link, conflicts) per link, and the refused conflicts per model."""
+    plan = []
+    refused: dict[type[models.Model], int] = {}
+    for link in customer_links():
+        conflicts = _conflicts(link, survivor, duplicate)
+        if conflicts and link.policy.action in (MOVE, REFUSE_IF_CONFLICT):
+            refused[link.model] = refused.get(link.model, 0) + len(conflicts)
+        plan.append((link, conflicts))
+    return plan, refused
+
+
+def _pair(actor: User, survivor_id, duplicate_id) -> None:
     require_perm(actor, perms.MERGE, _("You are not allowed to merge customers."))
     if str(survivor_id) == str(duplicate_id):
         raise ValidationError({"duplicate": [_("Choose two different cards.")]})
     perms.access_customer(actor, survivor_id, action="change")
     perms.access_customer(actor, duplicate_id, action="change")
+
+
+@search_index.atomic()
+def customer_merge(
+    *,
+    actor: User,
+    survivor_id: int,
+    duplicate_id: int,
+    reason: str = "",
+    take_from_duplicate: list[str] | None = None,
+) -> dict[str, int]:
+    """Merge the duplicate card into the survivor; returns the rows moved per model.
+
+    ``take_from_duplicate`` names the card's fields (``merge_policies.MERGEABLE_FIELDS``)
+    whose value the survivor takes from the duplicate; every other value of the survivor
+    stays. The audit event names those fields, never their values.
+
+    Raises ``ValidationError`` listing the conflicting records (model names and counts)
+    when a policy refuses, or the fields that cannot be taken, before anything is written.
+    """
+    _pair(actor, survivor_id, duplicate_id)
     # Locked in id order whichever card survives: opposite merges queue, never deadlock.
     locked = {
         c.pk: c
@@ -189,15 +381,10 @@ def customer_merge(
     }
     survivor, duplicate = locked[int(survivor_id)], locked[int(duplicate_id)]
     _refuse_merged_cards(survivor, duplicate)
+    taken = _take_check(survivor, duplicate, take_from_duplicate)
     note = f"merged {duplicate.code} into {survivor.code}"
 
-    plan = []
-    refused: dict[type[models.Model], int] = {}
-    for link in customer_links():
-        conflicts = _conflicts(link, survivor, duplicate)
-        if conflicts and link.policy.action in (MOVE, REFUSE_IF_CONFLICT):
-            refused[link.model] = refused.get(link.model, 0) + len(conflicts)
-        plan.append((link, conflicts))
+    plan, refused = _plan(survivor, duplicate)
     if refused:
         raise _refusal(refused)
 
@@ -232,8 +419,13 @@ def customer_merge(
     # them. The duplicate's data key itself stays (see the module's docstring).
     search.customer_digests_write(duplicate)
     search_index.digests_rekey(duplicate.data_key_id, survivor.data_key_id)
+    _take_apply(actor, survivor, duplicate, taken)
     survivor.version += 1
+    if taken:
+        survivor.full_clean(exclude=["data_key_id"], validate_constraints=False)
     _save(survivor, actor, note)
+    if _PERSONAL & set(taken):
+        search.customer_digests_write(survivor)
     record_event(
         action=events.CUSTOMER_MERGED,
         actor=actor,
@@ -246,9 +438,131 @@ def customer_merge(
             "kept_on_merged_card": kept,
             "combined": combined,
             "merged_cards_repointed": repointed,
+            # Names only: the values are personal data (DESIGN §3).
+            "taken_from_duplicate": sorted(taken),
         },
     )
     return moved
+
+
+# --- the preview (read only) --------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FieldComparison:
+    """One field of both cards as the card shows it to the user (personal values masked)."""
+
+    name: str
+    label: str
+    survivor: object
+    duplicate: object
+    differs: bool
+    # Offered as a choice ("keep the survivor's / take the duplicate's"); else ``note``
+    # says why not.
+    mergeable: bool
+    personal: bool
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class RecordsToMove:
+    """The duplicate's rows of one model and what the merge does with them."""
+
+    label: str  # app_label.model
+    name: str  # the model's plural name, translated
+    count: int
+    kept: int  # stay on the merged card (the survivor holds the same)
+    combined: int  # folded into the survivor's row by the model's policy
+    refused: int  # conflicts that refuse the merge
+
+
+@dataclass
+class MergePreview:
+    survivor: Customer
+    duplicate: Customer
+    fields: list[FieldComparison] = dataclasses.field(default_factory=list)
+    records: list[RecordsToMove] = dataclasses.field(default_factory=list)
+    refusal: str = ""  # the message the merge would refuse with ("" if it would go ahead)
+
+    @property
+    def differing(self) -> list[str]:
+        return [f.name for f in self.fields if f.differs]
+
+    @property
+    def choosable(self) -> list[str]:
+        return [f.name for f in self.fields if f.differs and f.mergeable]
+
+
+def _shown(card: Customer, name: str):
+    """The value as the card shows it: personal values masked (an organisation's name in
+    clear, as on the card), the others as they are (related rows as objects, choices as
+    their stored value): the page and the API format them."""
+    if name == "name" and card.kind == Customer.Kind.ORGANISATION:
+        return shown_value(card.name)
+    if name in _PERSONAL:
+        return masked_value(card, name)
+    return getattr(card, name)
+
+
+def customer_merge_preview(*, actor: User, survivor_id, duplicate_id) -> MergePreview:
+    """Both cards side by side (masked as on the card), which fields differ and may be
+    taken from the duplicate, the duplicate's records that would move, stay or combine,
+    and the conflicts that would refuse the merge. Writes nothing but the two card views
+    to the audit trail; checks as the merge does (404 for a card the user may not see,
+    403 for one he may not change)."""
+    _pair(actor, survivor_id, duplicate_id)
+    cards = {
+        c.pk: c
+        for c in Customer.objects.select_related("owner", "team", "business_type", "tier", "stage")
+        .filter(pk__in=[survivor_id, duplicate_id])
+        .preload_keys()
+    }
+    survivor, duplicate = cards[int(survivor_id)], cards[int(duplicate_id)]
+    _refuse_merged_cards(survivor, duplicate)
+    # Both cards are shown (masked): each is a card view (DESIGN §3 "Access monitoring").
+    for card in (survivor, duplicate):
+        record_event(action=events.CUSTOMER_VIEWED, actor=actor, obj=card)
+    preview = MergePreview(survivor=survivor, duplicate=duplicate)
+    for name in PREVIEW_FIELDS:
+        if not (_applies(name, survivor) or _applies(name, duplicate)):
+            continue
+        differs = _differs(survivor, duplicate, name)
+        if name in SHOWN_ONLY_FIELDS:
+            note = _("Changed on the card itself, not by a merge.")
+        else:
+            note = _take_refusal(name, survivor, duplicate) if differs else ""
+        preview.fields.append(
+            FieldComparison(
+                name=name,
+                label=capfirst(Customer._meta.get_field(name).verbose_name),
+                survivor=_shown(survivor, name),
+                duplicate=_shown(duplicate, name),
+                differs=differs,
+                mergeable=differs and not note,
+                personal=name in _PERSONAL,
+                note=note if differs else "",
+            )
+        )
+    plan, refused = _plan(survivor, duplicate)
+    for link, conflicts in plan:
+        count = link.rows(duplicate).count()
+        if not count:
+            continue
+        action = link.policy.action
+        clashes = len(conflicts)
+        preview.records.append(
+            RecordsToMove(
+                label=link.label,
+                name=str(capfirst(link.model._meta.verbose_name_plural)),
+                count=count,
+                kept=clashes if action == KEEP_SURVIVORS else 0,
+                combined=clashes if action == COMBINE else 0,
+                refused=clashes if action in (MOVE, REFUSE_IF_CONFLICT) else 0,
+            )
+        )
+    if refused:
+        preview.refusal = " ".join(_refusal(refused).messages)
+    return preview
 
 
 # --- the customers app's own policies (registered in CustomersConfig.ready) --------------

@@ -8,6 +8,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.formats import date_format
 from django.utils.html import format_html
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.safestring import mark_safe
@@ -27,7 +28,6 @@ from customers.forms import (
     DocumentForm,
     GrantForm,
     InteractionForm,
-    MergeForm,
     RevealForm,
     StageMoveForm,
     StatusForm,
@@ -572,7 +572,7 @@ def customer_reverify_view(request, pk):
     messages.success(
         request,
         _("Re-verified. Next re-verification due %(date)s.")
-        % {"date": customer.reverification_due.isoformat()},
+        % {"date": date_format(customer.reverification_due, "SHORT_DATE_FORMAT")},
     )
     target = request.POST.get("next") or ""
     if not url_has_allowed_host_and_scheme(
@@ -820,43 +820,3 @@ def visit_record_view(request, entry_id):
         else:
             messages.success(request, _("Visit recorded."))
     return redirect("customers:visit-plan")
-
-
-# --- merge --------------------------------------------------------------------------------
-
-
-@login_required
-@permission_required(perms.MERGE, raise_exception=True)
-def customer_merge_view(request):
-    form = MergeForm(request.POST or request.GET or None)
-    if request.method == "POST" and form.is_valid():
-        codes = {
-            c.code: c.pk
-            for c in Customer.objects.filter(
-                code__in=[form.cleaned_data["survivor"], form.cleaned_data["duplicate"]]
-            )
-        }
-        survivor = codes.get(form.cleaned_data["survivor"])
-        duplicate = codes.get(form.cleaned_data["duplicate"])
-        if survivor is None or duplicate is None:
-            form.add_error(None, _("Both customer codes must exist and be yours to manage."))
-        else:
-            try:
-                moved = services.customer_merge(
-                    actor=request.user,
-                    survivor_id=survivor,
-                    duplicate_id=duplicate,
-                    reason=form.cleaned_data["reason"],
-                )
-            except Http404:
-                form.add_error(None, _("Both customer codes must exist and be yours to manage."))
-            except ValidationError as error:
-                _apply_errors(form, error)
-            else:
-                messages.success(
-                    request,
-                    _("Merged: %(count)d records moved to the surviving card.")
-                    % {"count": sum(moved.values())},
-                )
-                return redirect("customers:detail", pk=survivor)
-    return render(request, "customers/merge.html", {"form": form})
