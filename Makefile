@@ -21,8 +21,7 @@ run: $(STAMP)
 	@$(call quietly,$(PY) manage.py migrate --noinput --database keys)
 	@$(call quietly,$(PY) manage.py migrate --noinput)
 	@$(call quietly,$(PY) manage.py seed_demo --if-empty)
-	@logins="$$($(PY) manage.py demo_logins)" && \
-	  { (sleep 3; printf '%s\n' "$$logins") & } && \
+	@{ $(PY) manage.py demo_logins --wait-for 127.0.0.1:8000 & } && \
 	  exec $(PY) manage.py runserver 127.0.0.1:8000
 
 ## make test: the whole suite (PostgreSQL/Redis when DATABASE_URL/CELERY_BROKER_URL are set)

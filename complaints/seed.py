@@ -97,7 +97,7 @@ def seed_complaints(*, stdout, password):
         "resolved",
         resolved={"resolution": "已补发新货。", "root_cause": "transport-damage"},
     )
-    informed = log(customers[4], "service-attitude", "low", 8, "门店员工态度不佳。")
+    informed = log(customers[4], "service-attitude", "low", 8, "送货员态度不佳。")
     move(
         informed,
         "investigating",

@@ -9,10 +9,11 @@ from django.utils.translation import gettext_lazy
 from credit import permissions as perms
 from credit import selectors
 from credit.models import CreditAccount, CreditLimit, GradeDecision, Hold, Order
+from credit.services.accounts import RULES
 
 
 def _name(user) -> str:
-    return user.get_username() if user else ""
+    return (user.get_full_name() or user.get_username()) if user else ""
 
 
 def timeline_source(customer, user, limit: int) -> list:
@@ -32,7 +33,7 @@ def timeline_source(customer, user, limit: int) -> list:
                 "credit",
                 _("Credit grade %(grade)s") % {"grade": decision.grade},
                 detail=_("proposed %(grade)s (%(rule)s)")
-                % {"grade": decision.proposed_grade, "rule": decision.rule},
+                % {"grade": decision.proposed_grade, "rule": RULES.get(decision.rule, "")},
                 actor=_name(decision.decided_by),
             )
         )

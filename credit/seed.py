@@ -41,7 +41,7 @@ def _complete(customer, actor):
             customer_id=customer.pk,
             version=customer.version,
             changes=changes,
-            reason="credit demo",
+            reason="开户资料补全",
         )
     customer.refresh_from_db()
     return customer
@@ -82,7 +82,9 @@ def seed_credit(*, stdout, password):
     def opened(customer, rep, manager):
         customer = _complete(customer, users[rep])
         account = services.account_submit(actor=users[rep], customer=customer)
-        services.account_approve(actor=users[manager], account=account, comment="ok")
+        services.account_approve(
+            actor=users[manager], account=account, comment="资料齐全，同意开户。"
+        )
         services.account_approve(actor=users["gm"], account=account, conditions=[("contract", "")])
         return customer
 
@@ -91,7 +93,7 @@ def seed_credit(*, stdout, password):
             actor=users[rep],
             customer=customer,
             amount=Decimal(amount),
-            justification="regular buyer, pays on time",
+            justification="老客户，回款及时。",
         )
         if approver:
             services.limit_approve(actor=users[approver], limit=request)
@@ -117,7 +119,7 @@ def seed_credit(*, stdout, password):
         # A: grade A, a large limit, receivables of several ages, an accepted order.
         a = opened(a, a.owner.username, "manager1")
         services.grade_confirm(
-            actor=users["manager1"], customer=a, grade="A", reason="listed company"
+            actor=users["manager1"], customer=a, grade="A", reason="上市公司，经营稳定"
         )
         limit(a, a.owner.username, "manager1", "500000.00")
         for n, (amount, days) in enumerate(
@@ -143,7 +145,7 @@ def seed_credit(*, stdout, password):
         rep_d = d.owner.username
         d = opened(d, rep_d, "manager1")
         limit(d, rep_d, "manager1", "80000.00")
-        services.hold_place(actor=users[rep_d], customer=d, reason="payment dispute")
+        services.hold_place(actor=users[rep_d], customer=d, reason="货款争议，暂停发货")
         done += [a.code, b.code, c.code, d.code]
         # South: a request above the company cap waits for the general manager.
         if south:

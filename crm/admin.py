@@ -1,11 +1,24 @@
 from django.contrib import admin, messages
+from django.contrib.auth.admin import GroupAdmin as DjangoGroupAdmin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.contrib.auth.models import Group
 from django.core.exceptions import PermissionDenied
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from simple_history.admin import SimpleHistoryAdmin
 
-from crm import auditing
+from crm import auditing, roles
 from crm.models import Team, User
+
+
+class RoleFilter(admin.RelatedFieldListFilter):
+    """The users list filtered by role: translated role names, never the group codes."""
+
+    def field_choices(self, field, request, model_admin):
+        return [
+            (pk, roles.label(name))
+            for pk, name in Group.objects.order_by("name").values_list("pk", "name")
+        ]
 
 
 class AuditedAdminMixin:
@@ -35,11 +48,18 @@ class AuditedAdminMixin:
 @admin.register(User)
 class UserAdmin(AuditedAdminMixin, DjangoUserAdmin, SimpleHistoryAdmin):
     list_display = ("username", "first_name", "last_name", "team", "is_active", "is_staff")
-    list_filter = ("groups", "team", "is_active", "is_staff")
+    list_filter = (("groups", RoleFilter), "team", "is_active", "is_staff")
     fieldsets = (
         *DjangoUserAdmin.fieldsets,
-        ("Team", {"fields": ("team",)}),
+        (gettext_lazy("Team"), {"fields": ("team",)}),
     )
+
+    def formfield_for_manytomany(self, db_field, request, **kwargs):
+        formfield = super().formfield_for_manytomany(db_field, request, **kwargs)
+        if db_field.name == "groups":
+            # Roles by their translated names (销售经理), never the group codes.
+            formfield.label_from_instance = lambda group: roles.label(group.name)
+        return formfield
 
     def get_readonly_fields(self, request, obj=None):
         # Only the break-glass superuser makes superusers or grants single permissions;
@@ -77,7 +97,7 @@ class UserAdmin(AuditedAdminMixin, DjangoUserAdmin, SimpleHistoryAdmin):
             messages.warning(
                 request,
                 _("The role %(role)s waits for a second person to confirm it.")
-                % {"role": change_request.role},
+                % {"role": roles.label(change_request.role)},
             )
 
     def user_change_password(self, request, id, form_url=""):
@@ -95,3 +115,17 @@ class UserAdmin(AuditedAdminMixin, DjangoUserAdmin, SimpleHistoryAdmin):
 class TeamAdmin(AuditedAdminMixin, SimpleHistoryAdmin):
     list_display = ("name", "manager")
     search_fields = ("name",)
+
+
+admin.site.unregister(Group)
+
+
+@admin.register(Group)
+class RoleGroupAdmin(DjangoGroupAdmin):
+    """Roles are groups kept by ``crm.roles.sync_roles``: listed by their translated names."""
+
+    list_display = ("role",)
+
+    @admin.display(description=gettext_lazy("role"), ordering="name")
+    def role(self, group):
+        return roles.label(group.name)

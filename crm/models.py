@@ -95,6 +95,14 @@ class User(AbstractUser):
             return True
         return self.groups.filter(name__in=roles).exists()
 
+    def get_full_name(self) -> str:
+        """A Chinese name reads family name first, without a space (王芳); others as Django
+        writes them (given name first)."""
+        first, last = self.first_name.strip(), self.last_name.strip()
+        if any("\u4e00" <= ch <= "\u9fff" for ch in first + last):
+            return f"{last}{first}"
+        return super().get_full_name()
+
 
 class DataKey(models.Model):
     """One subject's data-encryption key, wrapped by a master key.

@@ -3,18 +3,19 @@
 from crm import roles, seeding
 
 DEMO_USERS = [
-    # username, role, team, first name, last name
-    ("manager1", roles.SALES_MANAGER, "North", "Wei", "Zhao"),
-    ("manager2", roles.SALES_MANAGER, "South", "Fang", "Qian"),
-    ("rep1", roles.SALES_REP, "North", "Jun", "Sun"),
-    ("rep2", roles.SALES_REP, "North", "Li", "Zhou"),
-    ("rep3", roles.SALES_REP, "South", "Min", "Wu"),
-    ("gm", roles.GENERAL_MANAGER, None, "Hua", "Zheng"),
-    ("service1", roles.SERVICE_STAFF, None, "Ying", "Wang"),
-    ("servicemgr", roles.SERVICE_MANAGER, None, "Qiang", "Liu"),
-    ("dpo", roles.DPO, None, "Lei", "Feng"),
-    ("auditor", roles.AUDITOR, None, "Jing", "Chen"),
-    ("admin", roles.ADMIN, None, "Tao", "Chu"),
+    # username, role, team, given name, family name: the demo company is Chinese, so its
+    # staff have Chinese names, shown family name first (孙军) by ``User.get_full_name``.
+    ("manager1", roles.SALES_MANAGER, "North", "伟", "赵"),
+    ("manager2", roles.SALES_MANAGER, "South", "芳", "钱"),
+    ("rep1", roles.SALES_REP, "North", "军", "孙"),
+    ("rep2", roles.SALES_REP, "North", "丽", "周"),
+    ("rep3", roles.SALES_REP, "South", "敏", "吴"),
+    ("gm", roles.GENERAL_MANAGER, None, "华", "郑"),
+    ("service1", roles.SERVICE_STAFF, None, "颖", "王"),
+    ("servicemgr", roles.SERVICE_MANAGER, None, "强", "刘"),
+    ("dpo", roles.DPO, None, "磊", "冯"),
+    ("auditor", roles.AUDITOR, None, "静", "陈"),
+    ("admin", roles.ADMIN, None, "涛", "褚"),
 ]
 
 

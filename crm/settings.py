@@ -387,6 +387,7 @@ AXES_RESET_ON_SUCCESS = True
 AXES_DISABLE_ACCESS_LOG = True  # sign-ins are in the audit trail
 AXES_ENABLE_ADMIN = False  # crm.security.admin registers the unlock page
 AXES_SENSITIVE_PARAMETERS = ["password", "otp"]
+AXES_VERBOSE = False  # no "AXES: BEGIN" banner on every manage.py command
 # API tokens: stored hashed, valid this many hours after issue.
 CRM_TOKEN_TTL_HOURS = env.int("CRM_TOKEN_TTL_HOURS", default=8)
 # Sessions end after this much inactivity, and in any case this long after sign-in.
@@ -466,6 +467,8 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {
         "django.db.backends": {"level": "WARNING"},
+        # The reloader's "Watching for file changes" lines are noise at `make run`'s start.
+        "django.utils.autoreload": {"level": "WARNING"},
         "django.request": {"filters": ["strip_query_strings", "quiet_client_errors"]},
         "django.security.csrf": {"filters": ["strip_query_strings"]},
         "django.server": {

@@ -42,6 +42,14 @@ class CustomersConfig(AppConfig):
                 order=15,
             ),
             navigation.NavEntry(
+                key="calendar",
+                label=_("Follow-up calendar"),
+                description=_("Follow-ups and planned visits by month and week."),
+                url_name="customers:calendar",
+                permissions=("customers.change_customer",),
+                order=16,
+            ),
+            navigation.NavEntry(
                 key="visit-plan",
                 label=_("Visit plan"),
                 description=_("Prospects you plan to visit, and each visit's result."),

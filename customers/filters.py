@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 import django_filters
+import django_filters.fields
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -110,11 +111,22 @@ def search_customers(queryset, text: str):
     return found
 
 
+class _UserField(django_filters.fields.ModelChoiceField):
+    def label_from_instance(self, obj):
+        return obj.get_full_name() or obj.get_username()
+
+
+class UserChoiceFilter(django_filters.ModelChoiceFilter):
+    """A user picked by his name (孙军), not his login."""
+
+    field_class = _UserField
+
+
 class CustomerFilter(django_filters.FilterSet):
     q = django_filters.CharFilter(
         label=_("Search"), method="filter_search", help_text=_("Name, phone, ID number or e-mail")
     )
-    owner = django_filters.ModelChoiceFilter(
+    owner = UserChoiceFilter(
         label=_("Owner"), queryset=User.objects.filter(is_active=True).order_by("username")
     )
     team = django_filters.ModelChoiceFilter(label=_("Team"), queryset=Team.objects.all())
@@ -144,11 +156,16 @@ class CustomerFilter(django_filters.FilterSet):
             ("updated_at", "updated"),
             ("reverification_due", "reverification_due"),
         ),
+        # Descending labels of our own: django-filter's "%s (descending)" has no zh_Hans.
         field_labels={
             "code": _("Code"),
+            "-code": _("Code (descending)"),
             "created_at": _("Created"),
+            "-created": _("Created (descending)"),
             "updated_at": _("Last changed"),
+            "-updated": _("Last changed (descending)"),
             "reverification_due": _("Re-verification due"),
+            "-reverification_due": _("Re-verification due (descending)"),
         },
     )
 

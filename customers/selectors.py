@@ -182,7 +182,8 @@ class TimelineEntry:
 
 
 def _actor(user) -> str:
-    return user.get_username() if user else ""
+    """A user as the timeline names him: his name (孙军), else his login."""
+    return (user.get_full_name() or user.get_username()) if user else ""
 
 
 # Bookkeeping columns, and the stage columns whose moves have entries of their own.
@@ -730,7 +731,7 @@ def dashboard_rep(user, *, today: date | None = None) -> dict:
         .select_related("customer")
         .order_by("next_follow_up", "pk")[:20]
     )
-    stages = dict(ServiceStage.objects.values_list("pk", "name"))
+    stages = {stage.pk: str(stage) for stage in ServiceStage.objects.all()}  # in the language
     return {
         "today": today,
         "week_end": week_end,
@@ -916,3 +917,97 @@ def dashboard_privacy(*, today: date | None = None, days: int = 14, threshold: i
         "unusual": unusual,
         "threshold": threshold,
     }
+
+
+# --- the follow-up calendar (issue 13 item 4) ---------------------------------------------
+
+
+def follow_up_calendar(
+    user,
+    *,
+    start: date,
+    end: date,
+    today: date | None = None,
+    owner_id: int | None = None,
+    team_id: int | None = None,
+    per_day: int = 3,
+    names: bool = True,
+) -> dict:
+    """Follow-ups due (not done) and planned visits (active plan entries) on the cards
+    ``user`` may see, from ``start`` to ``end`` inclusive: ``{day: (entries, hidden)}``.
+
+    The same sources as the dashboard (``Interaction.next_follow_up``,
+    ``VisitPlanEntry.next_visit_on``). At most ``per_day`` entries a day of each kind are
+    fetched — one query per kind, each row carrying its day's total (window functions) —
+    and every card's key is unwrapped in one query (``names``, to show the cards' names): a
+    fixed number of queries, bounded rows.
+    ``owner_id``/``team_id`` narrow to a card owner (a follow-up) or visiting rep (a visit),
+    or to their team.
+    """
+    from django.db.models import F, Window
+    from django.db.models.functions import RowNumber
+
+    from crm.encryption import data_keys_preload
+    from customers.calendar import Entry
+
+    today = today or timezone.localdate()
+    visible = perms.visible_customers(
+        user, Customer.objects.exclude(status=Customer.Status.MERGED)
+    ).values("pk")
+
+    def capped(queryset, day_field, order):
+        return queryset.annotate(
+            day_rank=Window(RowNumber(), partition_by=[F(day_field)], order_by=order),
+            day_total=Window(Count("pk"), partition_by=[F(day_field)]),
+        ).filter(day_rank__lte=per_day)
+
+    follow_ups = Interaction.objects.filter(
+        customer__in=visible,
+        follow_up_done=False,
+        next_follow_up__gte=start,
+        next_follow_up__lte=end,
+    )
+    visits = VisitPlanEntry.objects.filter(
+        customer__in=visible,
+        status=VisitPlanEntry.Status.ACTIVE,
+        next_visit_on__gte=start,
+        next_visit_on__lte=end,
+    )
+    if owner_id is not None:
+        follow_ups = follow_ups.filter(customer__owner_id=owner_id)
+        visits = visits.filter(rep_id=owner_id)
+    if team_id is not None:
+        follow_ups = follow_ups.filter(customer__owner__team_id=team_id)
+        visits = visits.filter(rep__team_id=team_id)
+    follow_ups = list(
+        capped(follow_ups, "next_follow_up", [F("customer__code").asc(), F("pk").asc()])
+        .select_related("customer", "customer__owner")
+        .order_by("next_follow_up", "day_rank")
+    )
+    visits = list(
+        capped(visits, "next_visit_on", [F("customer__code").asc(), F("pk").asc()])
+        .select_related("customer", "rep")
+        .order_by("next_visit_on", "day_rank")
+    )
+    if names:
+        data_keys_preload({row.customer.data_key_id for row in [*follow_ups, *visits]})
+    days: dict[date, tuple[list, int]] = {}
+    totals: dict[tuple[str, date], int] = {}
+    entries: dict[date, list] = {}
+    for row in follow_ups:
+        day = row.next_follow_up
+        totals[("follow_up", day)] = row.day_total
+        entries.setdefault(day, []).append(
+            Entry("follow_up", day, row.customer, row.customer.owner, day < today, row.pk)
+        )
+    for row in visits:
+        day = row.next_visit_on
+        totals[("visit", day)] = row.day_total
+        entries.setdefault(day, []).append(
+            Entry("visit", day, row.customer, row.rep, False, row.pk)
+        )
+    for day, found in entries.items():
+        total = totals.get(("follow_up", day), 0) + totals.get(("visit", day), 0)
+        shown = found[:per_day]
+        days[day] = (shown, total - len(shown))
+    return days

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime
 import re
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from crm.imports import messages
 from crm.imports.errors import error
@@ -34,6 +34,9 @@ class Header:
     positions: dict[str, int]
     errors: list[dict]
     fatal: bool
+    # The header the file gave a column when it is not the key ({"phone": "手机"}): errors
+    # name the column as the file named it.
+    titles: dict[str, str] = field(default_factory=dict)
 
 
 def column_letter(index: int) -> str:
@@ -52,6 +55,7 @@ def read_header(columns: tuple[Column, ...], line: int, cells: list) -> Header:
         for alias in (column.key, *column.aliases):
             lookup[normalise_header(alias)] = column.key
     positions: dict[str, int] = {}
+    titles: dict[str, str] = {}
     errors: list[dict] = []
     for index, cell in enumerate(cells):
         title = "" if cell is None else str(cell).strip()
@@ -66,12 +70,15 @@ def read_header(columns: tuple[Column, ...], line: int, cells: list) -> Header:
             errors.append(error(line, key, messages.REPEATED_COLUMN))
         else:
             positions[key] = index
+            if normalise_header(title) != normalise_header(key):
+                titles[key] = title
     missing = [c.key for c in columns if c.required and c.key not in positions]
     errors.extend(error(line, key, messages.MISSING_COLUMN) for key in missing)
     return Header(
         positions,
         errors,
         fatal=bool(missing) or any(e["message"] == messages.REPEATED_COLUMN for e in errors),
+        titles=titles,
     )
 
 

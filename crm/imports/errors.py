@@ -46,6 +46,7 @@ class ErrorReport:
         self.kept: list[dict] = []
         self.by_column: Counter[str] = Counter()
         self.total = 0
+        self.titles: dict[str, str] = {}  # the file's headers, set when it is read
         self.extend(initial)
 
     @classmethod
@@ -60,6 +61,9 @@ class ErrorReport:
         return report
 
     def add(self, entry: dict) -> None:
+        title = self.titles.get(entry.get("column") or "")
+        if title and "named" not in entry:
+            entry = {**entry, "named": title}
         self.total += 1
         self.by_column[entry.get("column") or ""] += 1
         if len(self.kept) < self.limit:
@@ -78,7 +82,8 @@ class ErrorReport:
 
 
 def error_rows(errors: list[dict]) -> list[dict]:
-    """Stored errors as ``{"line", "column", "message"}`` in the active language."""
+    """Stored errors as ``{"line", "column", "message"}`` in the active language, with
+    ``named``, the file's header, when the file named the column otherwise than its key."""
     rows = []
     for entry in errors:
         message = entry.get("message") or ""
@@ -87,5 +92,8 @@ def error_rows(errors: list[dict]) -> list[dict]:
         if params:
             with contextlib.suppress(KeyError, TypeError, ValueError):
                 message = message % params
-        rows.append({"line": entry.get("line"), "column": entry.get("column"), "message": message})
+        row = {"line": entry.get("line"), "column": entry.get("column"), "message": message}
+        if entry.get("named"):
+            row["named"] = entry["named"]  # the column as the file named it (手机 for phone)
+        rows.append(row)
     return rows

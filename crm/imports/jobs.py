@@ -140,6 +140,7 @@ def _check_pass(job, source, target: ImportTarget, checker, report: ErrorReport)
     for line, record in records(source, target.columns):
         if not isinstance(record, dict):  # the header
             header_seen = True
+            report.titles = record.titles
             report.extend(record.errors)
             if record.fatal:
                 return invalid_lines, True
@@ -225,7 +226,10 @@ def _import_pass(job, source, target: ImportTarget, checker, invalid_lines, repo
         encryption.clear_key_cache()
 
     for line, record in records(source, target.columns):
-        if not isinstance(record, dict) or line in invalid_lines:
+        if not isinstance(record, dict):
+            report.titles = record.titles
+            continue
+        if line in invalid_lines:
             continue
         row = checker.check(line, record, first_pass=False)
         if row.errors:  # cannot happen unless the file changed under us; never write it

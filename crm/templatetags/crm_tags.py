@@ -17,3 +17,12 @@ def masked(instance, field_name: str) -> str:
 def shown(value) -> str:
     """``{{ customer.name|shown }}``: a clear value, or "[erased]" once it was shredded."""
     return shown_value(value)
+
+
+@register.filter
+def person(user) -> str:
+    """``{{ move.responsible|person }}``: a staff member by his name (孙军), else his login;
+    empty for no one (so ``|default:"—"`` applies)."""
+    if not user:
+        return ""
+    return user.get_full_name() or user.get_username()

@@ -50,6 +50,9 @@ class ImportErrorSerializer(serializers.Serializer):
     line = serializers.IntegerField(help_text="Line of the file (the header is line 1).")
     column = serializers.CharField()
     message = serializers.CharField()
+    named = serializers.CharField(
+        required=False, help_text="The column as the file named it, when not by its key."
+    )
 
 
 class ImportJobOutputSerializer(ModelSerializer):

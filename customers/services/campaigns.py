@@ -23,7 +23,7 @@ from django.db import IntegrityError, models, transaction
 from django.db.models import Exists, OuterRef
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from audit.services import record_event
@@ -302,6 +302,25 @@ def _send_one(*, campaign: Campaign, customer_id: int, connection) -> str | None
         return None  # another run logged this customer first
 
 
+def campaign_language(campaign: Campaign) -> str:
+    """The language the campaign's customers read: the one its message is written in
+    (Chinese when its subject or body holds Chinese characters, else English). Customers
+    carry no language of their own; the e-mail's footer and the unsubscribe page follow
+    this one, whatever language the sender's screen or the worker runs in."""
+    text = f"{campaign.subject}{campaign.body}"
+    return "zh-hans" if any("\u4e00" <= ch <= "\u9fff" for ch in text) else "en"
+
+
+def unsubscribe_language(token: str) -> str | None:
+    """The language of the campaign an unsubscribe link came with (None: not known)."""
+    try:
+        _customer_id, campaign_id = unsubscribe_token_read(token)
+    except InvalidUnsubscribeToken:
+        return None
+    campaign = Campaign.objects.filter(pk=campaign_id).only("subject", "body").first()
+    return campaign_language(campaign) if campaign else None
+
+
 def _deliver(campaign: Campaign, customer_id: int, address: str, connection) -> None:
     url = unsubscribe_url(customer_id, campaign.pk)
     context = {
@@ -309,9 +328,12 @@ def _deliver(campaign: Campaign, customer_id: int, address: str, connection) -> 
         "unsubscribe_url": url,
         "company_name": settings.CRM["COMPANY_NAME"],
     }
+    with translation.override(campaign_language(campaign)):
+        text = render_to_string("customers/campaigns/email.txt", context)
+        html = render_to_string("customers/campaigns/email.html", context)
     message = EmailMultiAlternatives(
         subject=campaign.subject,
-        body=render_to_string("customers/campaigns/email.txt", context),
+        body=text,
         to=[address],
         connection=connection,
         headers={
@@ -319,9 +341,7 @@ def _deliver(campaign: Campaign, customer_id: int, address: str, connection) -> 
             "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
         },
     )
-    message.attach_alternative(
-        render_to_string("customers/campaigns/email.html", context), "text/html"
-    )
+    message.attach_alternative(html, "text/html")
     message.send(fail_silently=False)
 
 

@@ -297,3 +297,20 @@ def test_the_test_settings_never_read_a_local_env_file(tmp_path):
         check=True,
     ).stdout.split()
     assert out == ["demo-Passw0rd!", "en"]
+
+
+# --- the author reads his own note (item 3) ----------------------------------------------
+
+
+def test_an_interaction_note_is_clear_to_its_author_and_masked_to_others(client, owner, team):
+    customer = make_customer(owner)
+    services.interaction_log(
+        actor=owner, customer=customer, kind="call", summary="客户要求下周三上午回电"
+    )
+    url = reverse("customers:detail", args=[customer.pk]) + "?tab=interactions"
+    client.force_login(owner)
+    html = client.get(url).content.decode()
+    assert '<td data-testid="own-note">客户要求下周三上午回电</td>' in html
+    client.force_login(manager_of(team))
+    html = client.get(url).content.decode()
+    assert "客户要求下周三上午回电" not in html and 'data-testid="own-note"' not in html

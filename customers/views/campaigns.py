@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 from django.urls import path
+from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
@@ -185,6 +186,13 @@ def campaign_send_view(request, pk: int):
 @never_cache
 @require_http_methods(["GET", "HEAD", "POST"])
 def unsubscribe_view(request, token: str):
+    # In the language of the campaign the link came with (the customer's), not the browser's.
+    language = services.unsubscribe_language(token) or translation.get_language()
+    with translation.override(language):
+        return _unsubscribe(request, token)
+
+
+def _unsubscribe(request, token: str):
     try:
         customer_id, _campaign_id = services.unsubscribe_token_read(token)
     except services.InvalidUnsubscribeToken:

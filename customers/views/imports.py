@@ -116,6 +116,8 @@ def import_detail_view(request, pk):
     page = Paginator([] if running else job.errors, ERRORS_PER_PAGE).get_page(
         request.GET.get("page")
     )
+    # Columns as the file named them (手机), where it did not use the key (phone).
+    named = {e["column"]: e["named"] for e in job.errors if e.get("named")}
     context = {
         "job": job,
         "running": running,
@@ -124,7 +126,9 @@ def import_detail_view(request, pk):
         "errors": import_error_rows(page.object_list),
         "error_count": max(page.paginator.count, job.errors_total),
         "errors_not_kept": max(job.errors_total - len(job.errors), 0),
-        "errors_by_column": sorted(job.errors_by_column.items()),
+        "errors_by_column": sorted(
+            (named.get(column, column), count) for column, count in job.errors_by_column.items()
+        ),
     }
     template = (
         "customers/imports/_job_status.html" if request.htmx else "customers/imports/detail.html"
