@@ -144,7 +144,7 @@ class Customer(EncryptedRow, BusinessModel):
     )
 
     # Personal data, encrypted under the customer's key.
-    data_key_id = models.UUIDField(editable=False)
+    data_key_id = models.UUIDField(editable=False, db_index=True)  # audit and purge look-ups
     name = EncryptedCharField(_("name"), max_length=200, subject_key_field=KEY, mask="name")
     phone = EncryptedCharField(_("phone"), max_length=30, subject_key_field=KEY, mask="phone")
     email = EncryptedCharField(_("e-mail"), max_length=254, subject_key_field=KEY, mask="email")
