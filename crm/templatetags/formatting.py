@@ -26,6 +26,7 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from django import template
 from django.utils import formats, numberformat, timezone
+from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.html import format_html
 from django.utils.translation import get_language
 
@@ -116,6 +117,12 @@ def when(value, format_name: str = "") -> str:
     """``{{ moment|when }}``: ``<time datetime="ISO">`` around the localized date or time."""
     if value in (None, ""):
         return ""
+    if isinstance(value, str):  # an ISO string (a revealed value travels as JSON)
+        parse = parse_date if len(value) == len("2026-11-29") else parse_datetime
+        try:
+            value = parse(value) or value
+        except ValueError:  # well formed, yet no such day
+            return value
     if isinstance(value, datetime.datetime):
         if timezone.is_aware(value):
             value = timezone.localtime(value)

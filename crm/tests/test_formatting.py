@@ -152,6 +152,16 @@ def test_when_wraps_the_localized_date_in_a_machine_readable_time():
     assert when(None) == "" and when("") == ""
 
 
+def test_when_reads_an_iso_string_as_a_revealed_value_carries_it():
+    with translation.override("zh-hans"):
+        assert when("2026-11-29T12:05:00+00:00", "SHORT_DATE_FORMAT") == (
+            '<time datetime="2026-11-29T20:05:00+08:00">2026年11月29日</time>'
+        )
+        assert when("2026-11-29") == '<time datetime="2026-11-29">2026年11月29日</time>'
+    assert when("not a date") == "not a date"
+    assert when("2026-13-45") == "2026-13-45"
+
+
 # --- no hard-coded formats in templates ---------------------------------------------------
 
 # Django's localized formats (``django.utils.formats``); ``c`` is ISO 8601 for machines.
