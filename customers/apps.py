@@ -43,7 +43,7 @@ class CustomersConfig(AppConfig):
             ),
             navigation.NavEntry(
                 key="calendar",
-                label=_("Follow-up calendar"),
+                label=_("Calendar"),
                 description=_("Follow-ups and planned visits by month and week."),
                 url_name="customers:calendar",
                 permissions=("customers.change_customer",),
