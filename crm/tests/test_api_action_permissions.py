@@ -35,3 +35,18 @@ def test_a_role_with_the_permission_still_reaches_validation():
     response = api_client_for(rep).post("/api/v1/credit/holds/", {}, format="json")
     assert response.status_code == 400
     assert set(response.json()) >= {"customer", "reason"}
+
+
+@pytest.mark.parametrize(
+    ("role", "path"),
+    [(roles.AUDITOR, "consents"), (roles.AUDITOR, "interactions"), (roles.DPO, "interactions")],
+)
+def test_a_card_form_refuses_a_role_that_may_never_use_it_before_reading_it(role, path, client):
+    from customers.tests.factories import make_customer
+
+    customer = make_customer()
+    user = UserFactory(role=role)
+    client.force_login(user)
+    response = client.post(f"/customers/{customer.pk}/{path}/new/", {})
+    assert response.status_code == 403
+    assert AuditEvent.objects.filter(action="access.denied", actor=user).count() == 1

@@ -17,6 +17,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from crm.exceptions import ConflictError
 from crm.paginator import EstimatedCountPaginator
+from crm.permissions import require_perm
 from customers import card_tabs, selectors, services
 from customers import permissions as perms
 from customers.filters import PAGE_SIZES, CustomerFilter, filter_data
@@ -601,8 +602,14 @@ def attributes_save_view(request, pk):
     return _back_to(customer, "profile")
 
 
-def _card_action(request, customer, form, *, tab: str, run, done: str):
-    """Run a card tab's form through its service; back to the tab, or the form with errors."""
+def _card_action(request, customer, form, *, tab: str, run, done: str, needs: str = ""):
+    """Run a card tab's form through its service; back to the tab, or the form with errors.
+
+    ``needs``: the permission the service will require, checked before the form is read,
+    so a role that may never do this gets 403 (audited) rather than the form's errors.
+    """
+    if needs:
+        require_perm(request.user, needs)
     if form.is_valid():
         try:
             run(form.cleaned_data)
@@ -657,6 +664,7 @@ def consent_create_view(request, pk):
         tab="consents",
         done=_("Consent recorded."),
         run=lambda data: services.consent_record(actor=request.user, customer=customer, **data),
+        needs="customers.add_consent",
     )
 
 
@@ -683,6 +691,7 @@ def interaction_create_view(request, pk):
         tab="interactions",
         done=_("Interaction logged."),
         run=lambda data: services.interaction_log(actor=request.user, customer=customer, **data),
+        needs="customers.add_interaction",
     )
 
 
