@@ -94,3 +94,12 @@ def successor_candidates(*, user: User) -> QuerySet:
     from crm import offboarding
 
     return offboarding.successor_candidates(user)
+
+
+def teams_without_manager(*, team_ids) -> list[str]:
+    """The names of those of ``team_ids`` that have no manager (after a deactivation)."""
+    return list(
+        Team.objects.filter(pk__in=team_ids, manager__isnull=True)
+        .order_by("name")
+        .values_list("name", flat=True)
+    )

@@ -194,6 +194,7 @@ def user_deactivate(*, actor: User, user: User, successor: User | None = None) -
         raise PermissionDenied(_("Only a superuser may deactivate a superuser."))
     if not user.is_active:
         raise ValidationError({"user": [_("This user is already inactive.")]})
+    proposed = successor if successor is not None and successor.pk != user.pk else None
     counts = offboarding.counts_for(user)
     held = sum(count for _holding, count in counts)
     moved: dict[str, int] = {}
@@ -216,6 +217,7 @@ def user_deactivate(*, actor: User, user: User, successor: User | None = None) -
     user._history_user = actor
     user.save(update_fields=["is_active"])
     user_deactivated(actor=actor, user=user)
+    teams, new_manager = _teams_hand_over(actor=actor, user=user, successor=proposed)
     handed_over = sum(moved.values())
     auditing.record(
         action=events.USER_DEACTIVATED,
@@ -226,9 +228,32 @@ def user_deactivate(*, actor: User, user: User, successor: User | None = None) -
             "successor_id": successor.pk if successor else None,
             "handed_over": handed_over,
             "handed_over_by_kind": moved,
+            "teams": teams,
+            "teams_manager_id": new_manager.pk if new_manager else None,
         },
     )
     return handed_over
+
+
+def _teams_hand_over(*, actor: User, user: User, successor: User | None):
+    """The teams a leaving user managed: to the successor when he is an active sales
+    manager, else without a manager until an admin names one (the general manager still
+    decides for them). Returns the team ids and the new manager (or None)."""
+    teams = list(Team.objects.select_for_update().filter(manager=user).order_by("pk"))
+    if not teams:
+        return [], None
+    new_manager = None
+    if (
+        successor is not None
+        and successor.is_active
+        and successor.groups.filter(name=roles.SALES_MANAGER).exists()
+    ):
+        new_manager = successor
+    for team in teams:
+        team.manager = new_manager
+        team._history_user = actor
+        team.save(update_fields=["manager", "updated_at"])
+    return [team.pk for team in teams], new_manager
 
 
 @transaction.atomic

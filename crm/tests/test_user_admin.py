@@ -6,6 +6,7 @@ import re
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.test import Client
 from django.urls import reverse
 
 from audit.models import AuditEvent
@@ -268,6 +269,40 @@ def test_a_user_without_cards_is_deactivated_without_a_successor(admin_client, c
     assert not auditor.is_active
     (event,) = events("user.deactivated", auditor)
     assert event.data["handed_over"] == 0 and event.data["successor_id"] is None
+
+
+def test_a_leaving_managers_team_goes_to_a_successor_who_is_a_manager(admin, cast):
+    leaving, north = cast["north_manager"], cast["north_manager"].team
+    successor = UserFactory(role=roles.SALES_MANAGER, team=north)
+    client = Client()
+    client.force_login(admin)
+    page = client.get(reverse("users:deactivate", args=[leaving.pk])).content.decode()
+    assert 'name="successor"' in page  # offered for the team although he holds no card
+    response = client.post(
+        reverse("users:deactivate", args=[leaving.pk]), {"successor": successor.pk}
+    )
+    assert response.status_code == 302
+    north.refresh_from_db()
+    assert north.manager_id == successor.pk
+    (event,) = events("user.deactivated", leaving)
+    assert (event.data["teams"], event.data["teams_manager_id"]) == ([north.pk], successor.pk)
+
+
+def test_a_leaving_managers_team_is_left_without_a_manager_and_the_page_says_so(admin_client, cast):
+    leaving, north = cast["north_manager"], cast["north_manager"].team
+    make_customer(leaving)
+    page = admin_client.get(reverse("users:deactivate", args=[leaving.pk])).content.decode()
+    assert f"He manages {north.name}" in page
+    response = admin_client.post(
+        reverse("users:deactivate", args=[leaving.pk]),
+        {"successor": cast["north_rep"].pk},
+        follow=True,
+    )
+    north.refresh_from_db()
+    assert north.manager_id is None
+    assert "These teams have no manager now" in response.content.decode()
+    (event,) = events("user.deactivated", leaving)
+    assert (event.data["teams"], event.data["teams_manager_id"]) == ([north.pk], None)
 
 
 def test_nobody_deactivates_himself(admin_client, admin):

@@ -149,6 +149,8 @@ def user_deactivate_view(request, pk):
     holdings = selectors.user_holdings(user=user)
     holds = sum(row["count"] for row in holdings)
     form = DeactivateForm(_posted(request), user=user, holds=holds)
+    managed_teams = list(user.managed_teams.order_by("name").values_list("pk", "name"))
+    managed = [pk for pk, _name in managed_teams]
     if request.method == "POST" and form.is_valid():
         try:
             moved = services.user_deactivate(
@@ -164,6 +166,13 @@ def user_deactivate_view(request, pk):
                 _("%(username)s was deactivated; %(count)d records were handed over.")
                 % {"username": user.username, "count": moved},
             )
+            orphans = ", ".join(selectors.teams_without_manager(team_ids=managed))
+            if orphans:
+                messages.warning(
+                    request,
+                    _("These teams have no manager now; name one on the team: %(teams)s")
+                    % {"teams": orphans},
+                )
             return redirect("users:detail", pk=user.pk)
     status = 400 if form.errors else 200
     return render(
@@ -174,6 +183,7 @@ def user_deactivate_view(request, pk):
             "holdings": holdings,
             "holds": holds,
             "form": form,
+            "managed_team_names": [name for _pk, name in managed_teams],
             "is_self": user.pk == request.user.pk,
         },
         status=status,
