@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 
 from crm import validation
 from crm.models import User
+from customers.card_fields import ORGANISATION_FIELDS, PERSONAL_FIELDS
 from customers.models import (
     BusinessType,
     Consent,
@@ -16,7 +17,6 @@ from customers.models import (
     ServiceStage,
     Tier,
 )
-from customers.services.cards import ORGANISATION_FIELDS, PERSONAL_FIELDS
 
 DATE = forms.DateInput(attrs={"type": "date"})
 

@@ -31,6 +31,8 @@ from dataclasses import dataclass
 
 from django.db import models
 
+from customers import card_fields as cards
+
 MOVE = "move"
 KEEP_SURVIVORS = "keep_survivors"
 COMBINE = "combine"
@@ -95,53 +97,23 @@ def registered() -> dict[str, MergePolicy]:
 
 # --- the card's own values (``customer_merge(take_from_duplicate=...)``) ------------------
 
-# The values of the card itself that a merge may take from the duplicate instead of keeping
-# the survivor's: what an edit of the card may change (``customers.services.cards``), the
-# kind aside. The kind, status, stage, owner and team are shown in the preview but change
-# through their own actions (a kind change empties fields; a status or stage change has
-# rules and its own history; an owner change is a reassignment with its own rights).
-MERGEABLE_FIELDS: tuple[str, ...] = (
-    "name",
-    "phone",
-    "email",
-    "address",
-    "birth_date",
-    "headquarters_address",
-    "trading_address",
-    "mailing_address",
-    "managers",
-    "website",
-    "founded_on",
-    "registered_capital",
-    "employees",
-    "equipment_summary",
-    "real_estate_summary",
-    "management_age_structure",
-    "requested_credit_limit",
-    "business_type",
-    "tier",
-)
-# Values that belong to one kind of card only (an organisation's addresses and business
-# facts; an individual's birth date): taken only onto a survivor of that kind.
-ORGANISATION_ONLY_FIELDS: frozenset[str] = frozenset(
-    {
-        "headquarters_address",
-        "trading_address",
-        "mailing_address",
-        "managers",
-        "website",
-        "founded_on",
-        "registered_capital",
-        "employees",
-        "equipment_summary",
-        "real_estate_summary",
-        "management_age_structure",
-        "requested_credit_limit",
-    }
-)
-INDIVIDUAL_ONLY_FIELDS: frozenset[str] = frozenset({"birth_date"})
 # Columns that travel with a mergeable value (an amount and its currency are one value);
 # a companion the model does not have is skipped.
 COMPANION_FIELDS: dict[str, tuple[str, ...]] = {
     "registered_capital": ("registered_capital_currency",),
 }
+_COMPANIONS = frozenset(c for columns in COMPANION_FIELDS.values() for c in columns)
+# The values of the card itself that a merge may take from the duplicate instead of keeping
+# the survivor's: what an edit of the card may change (``customers.services.cards``), the
+# kind aside. The kind, status, stage, owner and team are shown in the preview but change
+# through their own actions (a kind change empties fields; a status or stage change has
+# rules and its own history; an owner change is a reassignment with its own rights).
+MERGEABLE_FIELDS: tuple[str, ...] = tuple(
+    name
+    for name in (*cards.PERSONAL_FIELDS, *cards.PLAIN_FIELDS, *cards.REFERENCE_FIELDS)
+    if name not in _COMPANIONS
+)
+# Values that belong to one kind of card only (an organisation's addresses and business
+# facts; an individual's birth date): taken only onto a survivor of that kind.
+ORGANISATION_ONLY_FIELDS: frozenset[str] = frozenset(cards.ORGANISATION_FIELDS) - _COMPANIONS
+INDIVIDUAL_ONLY_FIELDS: frozenset[str] = frozenset({"birth_date"})

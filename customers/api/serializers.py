@@ -16,9 +16,9 @@ from crm.api.serializers import DateField, ModelSerializer
 from crm.fields import is_unavailable
 from crm.personal_data import masked_value
 from customers import card_sections, selectors
+from customers.card_fields import PLAIN_FIELDS
 from customers.filters import CustomerFilter
 from customers.models import Consent, Contact, Customer, IdentityDocument
-from customers.services.cards import PLAIN_FIELDS
 
 # An answer a selector builds as a list of plain objects (history, attributes).
 OBJECT_LIST = OpenApiResponse(

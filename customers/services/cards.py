@@ -22,6 +22,7 @@ from crm.models import Counter, Team, User
 from crm.permissions import require_perm
 from customers import events, reveal_rules, search
 from customers import permissions as perms
+from customers.card_fields import EDITABLE_FIELDS, PERSONAL_FIELDS, PLAIN_FIELDS
 from customers.models import (
     BusinessType,
     Consent,
@@ -46,40 +47,6 @@ from customers.validators import (
     validate_social_credit_code,
 )
 
-# Personal fields of the card that a caller may set and reveal.
-PERSONAL_FIELDS = (
-    "name",
-    "phone",
-    "email",
-    "address",
-    "birth_date",
-    "headquarters_address",
-    "trading_address",
-    "mailing_address",
-    "managers",
-)
-PLAIN_FIELDS = (
-    "website",
-    "founded_on",
-    "registered_capital",
-    "registered_capital_currency",
-    "employees",
-    "equipment_summary",
-    "real_estate_summary",
-    "management_age_structure",
-    "requested_credit_limit",
-)
-# What only an organisation's card holds (DESIGN §6.1): its addresses, managers and the
-# plain business facts.
-ORGANISATION_FIELDS = (
-    "headquarters_address",
-    "trading_address",
-    "mailing_address",
-    "managers",
-    *PLAIN_FIELDS,
-)
-REFERENCE_FIELDS = ("business_type", "tier")
-EDITABLE_FIELDS = (*PERSONAL_FIELDS, *PLAIN_FIELDS, *REFERENCE_FIELDS, "kind")
 DEFAULT_REVERIFICATION_DAYS = 365
 
 

@@ -16,10 +16,10 @@ from audit.models import AuditEvent
 from crm import encryption, roles
 from crm.tests.factories import TeamFactory, UserFactory
 from customers import events, search, services
+from customers.card_fields import EDITABLE_FIELDS
 from customers.merge_policies import COMPANION_FIELDS, MERGEABLE_FIELDS
 from customers.models import Customer, Tier
 from customers.selectors import customer_links
-from customers.services.cards import EDITABLE_FIELDS
 from customers.services.merge import _unique_rules, customer_merge_preview
 from customers.tests.factories import api_client_for, make_customer, manager_of, rep
 

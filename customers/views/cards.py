@@ -20,6 +20,7 @@ from crm.paginator import EstimatedCountPaginator
 from crm.permissions import require_perm
 from customers import card_tabs, selectors, services
 from customers import permissions as perms
+from customers.card_fields import ORGANISATION_FIELDS
 from customers.filters import PAGE_SIZES, CustomerFilter, filter_data
 from customers.forms import (
     ConsentForm,
@@ -36,7 +37,6 @@ from customers.forms import (
 )
 from customers.models import Consent, Customer, VisitPlanEntry
 from customers.services import workspace
-from customers.services.cards import ORGANISATION_FIELDS
 
 # The card's tabs are registered in customers.card_tabs (this app's from CustomersConfig).
 DEFAULT_TAB = "profile"
