@@ -16,6 +16,7 @@ from django.db import models
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from crm import masking, personal_data
@@ -860,8 +861,13 @@ def dashboard_company(*, today: date | None = None) -> dict:
         "by_tier": _counts(live, "tier_id", tiers),
         "by_business_type": _counts(live, "business_type_id", types),
         "by_team": by_team,
-        "new_per_month": [{"label": m.strftime("%Y-%m"), "count": created[m]} for m in months],
-        "interactions_per_week": [{"label": w.isoformat(), "count": per_week[w]} for w in weeks],
+        # Labels in the reader's language ("November 2026", "2026年11月"; a week by its Monday).
+        "new_per_month": [
+            {"label": date_format(m, "YEAR_MONTH_FORMAT"), "count": created[m]} for m in months
+        ],
+        "interactions_per_week": [
+            {"label": date_format(w, "MONTH_DAY_FORMAT"), "count": per_week[w]} for w in weeks
+        ],
     }
 
 
@@ -913,7 +919,10 @@ def dashboard_privacy(*, today: date | None = None, days: int = 14, threshold: i
         key=lambda row: (-row["count"], row["user"].username),
     )
     return {
-        "days": [{"label": day.isoformat(), **table[day]} for day in day_list],
+        "days": [
+            {"label": date_format(day, "MONTH_DAY_FORMAT"), "date": day.isoformat(), **table[day]}
+            for day in day_list
+        ],
         "unusual": unusual,
         "threshold": threshold,
     }

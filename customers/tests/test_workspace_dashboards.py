@@ -6,6 +6,7 @@ import datetime
 import pytest
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import date_format
 
 from crm import roles
 from crm.tests.factories import TeamFactory, UserFactory
@@ -96,7 +97,8 @@ def test_dpo_and_auditor_see_reveals_exports_denials_per_day(world, client, asse
         user = UserFactory(role=role)
         context = _context(user, assert_queries, default=4)
         today = context["privacy"]["days"][-1]
-        assert today["reveals"] == 1 and today["label"] == timezone.localdate().isoformat()
+        assert today["reveals"] == 1 and today["date"] == timezone.localdate().isoformat()
+        assert today["label"] == date_format(timezone.localdate(), "MONTH_DAY_FORMAT")
         assert context["privacy"]["unusual"] == []
         client.force_login(user)
         assert 'data-testid="privacy-figures"' in client.get(reverse("home")).content.decode()
@@ -130,3 +132,22 @@ def test_service_staff_see_the_cards_shared_with_them(world, client, assert_quer
 def test_anonymous_is_sent_to_sign_in_and_admin_gets_no_customer_panel(client):
     assert client.get(reverse("home")).status_code == 302
     assert dashboards.context_for(UserFactory(role=roles.ADMIN)) is None
+
+
+def test_chart_labels_are_dates_in_the_readers_language(world):
+    from django.utils import translation
+
+    from customers import selectors
+
+    today = timezone.localdate()
+    with translation.override("zh-hans"):
+        figures = selectors.dashboard_company()
+        privacy = selectors.dashboard_privacy()
+    assert figures["new_per_month"][-1]["label"] == f"{today.year}年{today.month}月"
+    monday = today - datetime.timedelta(days=today.weekday())
+    assert figures["interactions_per_week"][-1]["label"] == f"{monday.month}月{monday.day}日"
+    assert privacy["days"][-1]["label"] == f"{today.month}月{today.day}日"
+    with translation.override("en"):
+        assert selectors.dashboard_company()["new_per_month"][-1]["label"] == date_format(
+            today, "YEAR_MONTH_FORMAT"
+        )
