@@ -14,6 +14,18 @@ KINDS = ("composition", "abc", "share", "seasonal", "products")
 MONTHS = [str(m) for m in range(1, 13)]
 
 
+# The columns of each table that hold text (names, codes, classes, months); every other
+# column is a figure, grouped by thousands on the page (never in the files, which keep the
+# plain number for spreadsheets).
+TEXT_COLUMNS: dict[str, frozenset[int]] = {
+    "composition": frozenset({0, 1}),
+    "abc": frozenset({1, 5}),
+    "share": frozenset({0}),
+    "seasonal": frozenset({0}),
+    "products": frozenset({0, 1}),
+}
+
+
 def _s(value) -> str:
     return "" if value is None else str(value)
 

@@ -230,6 +230,7 @@ def report_page(request):
         "scope": scope,
         "result": result,
         "table": table,
+        "text_columns": exports.TEXT_COLUMNS.get(kind, frozenset()),
         "chart": _chart(kind, result) if result is not None else None,
         "query": query.urlencode(),
         "not_shared": not_shared,
@@ -325,7 +326,15 @@ def run_detail(request, run_id: int):
     if run.status == ReportRun.Status.DONE:
         for key, title in report_runs.STANDARD_SET:
             header, rows = exports.table(key.split("_")[0], run.results.get(key) or [])
-            tables.append({"key": key, "title": _(title), "header": header, "rows": rows})
+            tables.append(
+                {
+                    "key": key,
+                    "title": _(title),
+                    "header": header,
+                    "rows": rows,
+                    "text_columns": exports.TEXT_COLUMNS[key.split("_")[0]],
+                }
+            )
     template = (
         "analytics/_run_status.html" if request.headers.get("HX-Request") else "analytics/run.html"
     )

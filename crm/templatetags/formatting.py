@@ -6,6 +6,7 @@
   language: English ``CNY 5,000,000.00`` (code first), Simplified Chinese
   ``5,000,000.00 元`` (amount first, then the currency's Chinese name: 元, 美元, 欧元, 港元,
   日元; an unknown code is written as the code). Yen have no minor unit: ``JPY 1,200``.
+* ``{{ value|report_cell }}`` — a report cell by its type: numbers grouped, dates localized.
 * ``{{ value|when }}`` — ``<time datetime="ISO">localized</time>``: a date in
   ``SHORT_DATE_FORMAT``, a datetime (in the current time zone) in
   ``SHORT_DATETIME_FORMAT``; ``{{ value|when:"DATE_FORMAT" }}`` picks another named format.
@@ -134,3 +135,16 @@ def when(value, format_name: str = "") -> str:
     else:
         return str(value)
     return format_html('<time datetime="{}">{}</time>', iso, shown)
+
+
+@register.filter
+def report_cell(value):
+    """A report cell by its type: a number grouped (its own decimal places kept), a date in
+    the language's short format, anything else as it is."""
+    if isinstance(value, bool) or value is None:
+        return value
+    if isinstance(value, (int, Decimal, float)):
+        return grouped(value)
+    if isinstance(value, datetime.date):  # a datetime too: shown as its local date and time
+        return when(value)
+    return value

@@ -243,3 +243,16 @@ def test_no_template_shows_a_raw_amount_beside_its_currency():
         for match in RAW_MONEY.finditer(path.read_text(encoding="utf-8"))
     ]
     assert offenders == [], "Use {{ amount|money:currency }}:\n" + "\n".join(offenders)
+
+
+def test_report_cells_are_formatted_by_their_type():
+    from crm.templatetags.formatting import report_cell
+
+    with translation.override("zh-hans"):
+        assert report_cell(Decimal("1234567.8")) == "1,234,567.8"
+        assert report_cell(12000) == "12,000"
+        assert report_cell(datetime.date(2026, 11, 29)) == (
+            '<time datetime="2026-11-29">2026年11月29日</time>'
+        )
+    assert report_cell("PO-1000") == "PO-1000"
+    assert report_cell(None) is None and report_cell(True) is True
