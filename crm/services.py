@@ -19,6 +19,7 @@ from crm.security.services import (
     user_deactivated,
     user_roles_set,
 )
+from crm.security.tokens import tokens_revoke_for_user
 from crm.users import events
 
 
@@ -335,14 +336,21 @@ def _password_reset_send(*, actor: User, user: User) -> None:
         raise ValidationError({"user": [_("Reactivate the user first.")]})
     if not user.email:
         raise ValidationError({"email": [_("This user has no e-mail address: add one first.")]})
+    # A reset is also what an admin does when a password may be known to someone else: the
+    # old one stops working now, with every session and API token. The link is made after,
+    # bound to the new (unusable) password.
+    user.set_unusable_password()
+    user._history_user = actor
+    user.save(update_fields=["password"])
     sessions = sessions_end_for_user(user=user)
+    tokens = tokens_revoke_for_user(user=user, actor=actor, why="password_reset")
     link = password_set_link(user)
     transaction.on_commit(lambda: _send_set_password_mail(user, link))
     auditing.record(
         action=events.PASSWORD_RESET_SENT,
         actor=actor,
         obj=user,
-        data={"roles": _role_codes(user), "sessions_ended": sessions},
+        data={"roles": _role_codes(user), "sessions_ended": sessions, "tokens_revoked": tokens},
     )
 
 

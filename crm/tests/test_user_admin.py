@@ -351,6 +351,8 @@ def test_reset_mails_a_link_that_sets_the_password_once(
     assert len(mailoutbox) == 1 and mailoutbox[0].to == [user.email]
     link = _link(mailoutbox[0])
     assert not UserSession.objects.filter(user=user).exists()
+    user.refresh_from_db()
+    assert not user.check_password(PASSWORD)  # the old password stops working at once
     (event,) = events("user.password_reset_sent", user)
     assert event.data["roles"] == [roles.SALES_REP]
     assert "http" not in str(event.data)
