@@ -18,6 +18,7 @@ from crm import encryption, search_index
 from crm.blind_index import blind_index
 from crm.exceptions import ConflictError
 from crm.fields import change_reason_seal
+from crm.ids import is_object_id
 from crm.models import Counter, Team, User
 from crm.permissions import require_perm
 from customers import events, reveal_rules, search
@@ -828,7 +829,7 @@ def customer_access_revoke(
         CustomerUserObjectPermission.objects.select_for_update()
         .filter(pk=grant_id, content_object=customer)
         .first()
-        if str(grant_id).isdigit()
+        if is_object_id(grant_id)
         else None
     )
     if grant is None:

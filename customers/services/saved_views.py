@@ -20,6 +20,7 @@ from django.http import Http404
 from django.utils.translation import gettext as _
 
 from audit.services import record_event
+from crm.ids import is_object_id
 from crm.models import User
 from crm.permissions import require_perm
 from customers import events
@@ -120,7 +121,7 @@ def saved_view_get(*, user: User, view_id) -> SavedView:
     """The user's own named view; another user's, or none, is a 404."""
     view = (
         SavedView.objects.filter(pk=view_id, user=user, kind=SavedView.Kind.NAMED).first()
-        if str(view_id).isdigit()
+        if is_object_id(view_id)
         else None
     )
     if view is None:

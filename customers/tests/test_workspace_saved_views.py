@@ -110,6 +110,16 @@ def test_rename_and_delete_own_only(owner, colleague):
     assert AuditEvent.objects.filter(action=events.SAVED_VIEW_DELETED, actor=owner).count() == 1
 
 
+def test_a_view_id_is_ascii_digits_only(owner):
+    """``int("１")`` is 1: a full-width or other script's digit must not name view 1."""
+    view = _view(owner)
+    fullwidth = "".join(chr(0xFF10 + int(digit)) for digit in str(view.pk))
+    for lookalike in (fullwidth, "²"):
+        with pytest.raises(Http404):
+            saved_views.saved_view_get(user=owner, view_id=lookalike)
+    assert saved_views.saved_view_get(user=owner, view_id=str(view.pk)) == view
+
+
 def test_a_role_without_the_customer_list_saves_nothing():
     from crm import roles
 

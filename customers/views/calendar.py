@@ -17,6 +17,7 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
+from crm.ids import is_object_id
 from crm.models import Team
 from customers import calendar as cal
 from customers import permissions as perms
@@ -30,7 +31,7 @@ CLOSER = {"month": "week", "week": "day"}
 
 def _int(value) -> int | None:
     value = (value or "").strip()
-    return int(value) if value.isdigit() and len(value) < 10 else None
+    return int(value) if is_object_id(value) and len(value) < 10 else None
 
 
 def _filters(request) -> dict:
