@@ -22,6 +22,7 @@ from analytics import permissions as perms
 from analytics.models import PurchaseEstimate, ReportRun
 from audit.services import record_event
 from crm.permissions import require_perm
+from crm.validation import form_add_errors
 from customers.models import BusinessType
 
 REPORTS = {
@@ -197,9 +198,7 @@ def report_page(request):
             customer=cleaned.get("customer"),
         )
     except ValidationError as exc:
-        for field, messages in exc.message_dict.items():
-            for message in messages:
-                form.add_error(field if field in form.fields else None, message)
+        form_add_errors(form, exc)
         scope = None
     result = run_report(kind, scope, cleaned) if scope is not None else None
     fmt = request.GET.get("format")
@@ -424,9 +423,7 @@ def estimate_list(request):
                         source=form.cleaned_data["source"],
                     )
                 except ValidationError as exc:
-                    for field, messages in exc.message_dict.items():
-                        for message in messages:
-                            form.add_error(field if field in form.fields else None, message)
+                    form_add_errors(form, exc)
                 else:
                     if not request.headers.get("HX-Request"):
                         return redirect("analytics:estimates")

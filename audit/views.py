@@ -29,6 +29,7 @@ from audit.selectors import audit_console_list, chain_status, customer_accesses
 from audit.services import record_event
 from crm import privacy
 from crm.exports import writers
+from crm.validation import form_add_errors
 
 
 def _card_url(customer_id) -> str:
@@ -182,14 +183,6 @@ def customer_by_code(code: str):
     return customer
 
 
-def _form_errors(form, error: ValidationError) -> None:
-    if hasattr(error, "error_dict"):
-        for name, errors in error.error_dict.items():
-            form.add_error(name if name in form.fields else None, errors)
-    else:
-        form.add_error(None, error)
-
-
 # --- retention ------------------------------------------------------------------------------
 
 
@@ -208,7 +201,7 @@ def retention_view(request):
                     reason=hold_form.cleaned_data["reason"],
                 )
             except ValidationError as error:
-                _form_errors(hold_form, error)
+                form_add_errors(hold_form, error)
             else:
                 messages.success(request, _("The legal hold was placed."))
                 return redirect("audit:retention")
@@ -299,7 +292,7 @@ def request_list_view(request):
                     received_on=form.cleaned_data["received_on"],
                 )
             except ValidationError as error:
-                _form_errors(form, error)
+                form_add_errors(form, error)
             else:
                 messages.success(request, _("The request was registered."))
                 return redirect("audit:request-detail", pk=created.pk)
@@ -336,7 +329,7 @@ def request_detail_view(request, pk):
                     refused=form.cleaned_data["refused"],
                 )
             except ValidationError as error:
-                _form_errors(form, error)
+                form_add_errors(form, error)
             else:
                 messages.success(request, _("The request was closed."))
                 return redirect("audit:request-detail", pk=subject_request.pk)
@@ -466,7 +459,7 @@ def incident_create_view(request):
                     **_incident_input(form),
                 )
             except ValidationError as error:
-                _form_errors(form, error)
+                form_add_errors(form, error)
             else:
                 messages.success(request, _("The incident was recorded."))
                 return redirect("audit:incident-detail", pk=created.pk)
@@ -506,7 +499,7 @@ def incident_detail_view(request, pk):
                     **_incident_input(form),
                 )
             except ValidationError as error:
-                _form_errors(form, error)
+                form_add_errors(form, error)
             else:
                 messages.success(request, _("The incident was saved."))
                 return redirect("audit:incident-detail", pk=incident.pk)

@@ -25,16 +25,7 @@ from complaints.models import Complaint
 from crm.exceptions import ConflictError
 from crm.exports.writers import CONTENT_TYPES
 from crm.permissions import require_perm
-
-
-def _errors(form, error: ValidationError) -> None:
-    if hasattr(error, "error_dict"):
-        for field, texts in error.message_dict.items():
-            for text in texts:
-                form.add_error(field if field in form.fields else None, text)
-    else:
-        for text in error.messages:
-            form.add_error(None, text)
+from crm.validation import form_add_errors
 
 
 def _message_errors(request, error: ValidationError) -> None:
@@ -184,7 +175,7 @@ def action_view(request, pk, action):
     except ValidationError as error:
         target = next((f for f in extra.values() if hasattr(f, "add_error")), None)
         if target is not None:
-            _errors(target, error)
+            form_add_errors(target, error)
         else:
             _message_errors(request, error)
     except ConflictError as error:
@@ -221,7 +212,7 @@ def create_view(request):
                 actor=request.user, customer_id=values.pop("customer"), **values
             )
         except ValidationError as error:
-            _errors(form, error)
+            form_add_errors(form, error)
         else:
             messages.success(request, _("Complaint %(code)s received.") % {"code": complaint.code})
             return redirect("complaints:detail", complaint.pk)
@@ -241,7 +232,7 @@ def lookup_view(request):
         try:
             customer = services.caller_lookup(actor=request.user, **form.cleaned_data)
         except ValidationError as error:
-            _errors(form, error)
+            form_add_errors(form, error)
             searched = False
         else:  # the value searched for is not shown back
             form = forms.LookupForm(
@@ -322,7 +313,7 @@ def surveys_view(request):
         try:
             services.survey_save(actor=request.user, **form.cleaned_data)
         except ValidationError as error:
-            _errors(form, error)
+            form_add_errors(form, error)
         else:
             messages.success(request, _("The survey was saved."))
             return redirect("complaints:surveys")

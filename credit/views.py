@@ -32,6 +32,7 @@ from credit.models import (
 )
 from credit.services.accounts import RULES
 from crm.permissions import require_perm
+from crm.validation import form_add_errors
 from customers import permissions as customer_perms
 
 TAB = "credit"
@@ -688,8 +689,7 @@ def settings_view(request):
                     **{name: form.cleaned_data[name] for name in form.Meta.fields},
                 )
             except ValidationError as error:
-                for field, errors in error.message_dict.items():
-                    form.add_error(field if field in form.fields else None, errors)
+                form_add_errors(form, error)
             else:
                 messages.success(request, _("The credit settings were saved."))
                 return HttpResponseRedirect(reverse("credit:settings"))
@@ -738,8 +738,7 @@ def attachment_add_view(request, pk):
                 actor=request.user, investigation=investigation, upload=form.cleaned_data["file"]
             )
         except ValidationError as error:
-            for field, errors in error.message_dict.items():
-                form.add_error(field if field in form.fields else None, errors)
+            form_add_errors(form, error)
         else:
             if not request.htmx:
                 messages.success(request, _("The file was attached."))

@@ -92,3 +92,14 @@ def check_values(values: dict, *, max_lengths: dict[str, int] | None = None) -> 
         except ValidationError as exc:
             errors[name] = exc.messages
     return errors
+
+
+def form_add_errors(form, error: ValidationError) -> None:
+    """Put a service's ``ValidationError`` on a page's form: each field's messages under
+    that field, those keyed by a name the form has no field for (or by no name) above the
+    form. Every view that shows a service's refusal on its form calls this."""
+    if hasattr(error, "error_dict"):
+        for field, messages in error.message_dict.items():
+            form.add_error(field if field in form.fields else None, messages)
+    else:
+        form.add_error(None, error.messages)

@@ -23,6 +23,7 @@ from crm.paginator import EstimatedCountPaginator
 from crm.permissions import require_perm
 from crm.security.services import may_set_password
 from crm.users.forms import DeactivateForm, UserCreateForm, UserEditForm, UserFilterForm
+from crm.validation import form_add_errors
 
 PAGE_SIZE = 50
 MANAGE = "crm.change_user"
@@ -39,14 +40,6 @@ def _subject(request, pk: int) -> User:
 def _posted(request):
     """The POST data of a POST (even an empty one, so its form is bound), else None."""
     return request.POST if request.method == "POST" else None
-
-
-def _apply_errors(form, error: ValidationError) -> None:
-    if hasattr(error, "error_dict"):
-        for field, errors in error.error_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, error)
 
 
 @login_required
@@ -82,7 +75,7 @@ def user_create_view(request):
                 last_name=data["last_name"],
             )
         except ValidationError as error:
-            _apply_errors(form, error)
+            form_add_errors(form, error)
         else:
             messages.success(
                 request, _("The user %(username)s was created.") % {"username": user.username}
@@ -130,7 +123,7 @@ def user_edit_view(request, pk):
         try:
             services.user_update(actor=request.user, user=user, data=form.cleaned_data)
         except ValidationError as error:
-            _apply_errors(form, error)
+            form_add_errors(form, error)
         except PermissionDenied as error:
             form.add_error(None, str(error) or _("You are not allowed to do this."))
         else:
@@ -157,7 +150,7 @@ def user_deactivate_view(request, pk):
                 actor=request.user, user=user, successor=form.cleaned_data["successor"]
             )
         except ValidationError as error:
-            _apply_errors(form, error)
+            form_add_errors(form, error)
         except PermissionDenied as error:
             form.add_error(None, str(error))
         else:

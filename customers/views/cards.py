@@ -18,6 +18,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from crm.exceptions import ConflictError
 from crm.paginator import EstimatedCountPaginator
 from crm.permissions import require_perm
+from crm.validation import form_add_errors
 from customers import card_tabs, selectors, services
 from customers import permissions as perms
 from customers.card_fields import ORGANISATION_FIELDS
@@ -43,18 +44,6 @@ DEFAULT_TAB = "profile"
 # Who holds an explicit grant on the card: shown to those who may grant, and to overseers.
 ACCESS_TAB = "access"
 PAGE_SIZE = 25
-
-
-def _apply_errors(form, error: ValidationError) -> None:
-    """Put a service's field errors on the form (unknown keys become form errors)."""
-    if hasattr(error, "error_dict"):
-        for field, messages_ in error.message_dict.items():
-            target = field if field in form.fields else None
-            for message in messages_:
-                form.add_error(target, message)
-    else:
-        for message in error.messages:
-            form.add_error(None, message)
 
 
 def _duplicate_message(error: services.DuplicateCustomer):
@@ -308,7 +297,7 @@ def customer_create_view(request):
         except services.DuplicateCustomer as error:
             form.add_error(None, _duplicate_message(error))
         except ValidationError as error:
-            _apply_errors(form, error)
+            form_add_errors(form, error)
         except PermissionDenied as error:
             form.add_error("owner", str(error))
         else:
@@ -357,7 +346,7 @@ def customer_edit_view(request, pk):
         except services.DuplicateCustomer as error:
             form.add_error(None, _duplicate_message(error))
         except ValidationError as error:
-            _apply_errors(form, error)
+            form_add_errors(form, error)
         else:
             messages.success(request, _("Saved."))
             return redirect("customers:detail", pk=customer.pk)
@@ -518,7 +507,7 @@ def customer_reveal_view(request, pk):
                 reason=form.cleaned_data["reason"],
             )
         except ValidationError as error:
-            _apply_errors(form, error)
+            form_add_errors(form, error)
     # A refused reveal answers 400 with the form and its errors under the fields; the
     # static workspace.js lets htmx swap 400 answers in (it keeps them out by default).
     return render(
@@ -616,7 +605,7 @@ def _card_action(request, customer, form, *, tab: str, run, done: str, needs: st
         except services.DuplicateCustomer as error:
             form.add_error(None, _duplicate_message(error))
         except ValidationError as error:
-            _apply_errors(form, error)
+            form_add_errors(form, error)
         else:
             messages.success(request, done)
             return _back_to(customer, tab)
@@ -725,7 +714,7 @@ def customer_status_view(request, pk):
                 reason=form.cleaned_data["reason"],
             )
         except ValidationError as error:
-            _apply_errors(form, error)
+            form_add_errors(form, error)
         else:
             messages.success(request, _("Status changed."))
             return _back_to(customer, "timeline")
@@ -749,7 +738,7 @@ def grant_create_view(request, pk):
                 actor=request.user, customer=customer, **form.cleaned_data
             )
         except ValidationError as error:
-            _apply_errors(form, error)
+            form_add_errors(form, error)
         else:
             messages.success(request, _("Access granted."))
             return _back_to(customer, ACCESS_TAB)

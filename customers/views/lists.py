@@ -19,6 +19,7 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods, require_POST
 
 from crm.models import ExportJob
+from crm.validation import form_add_errors
 from customers import permissions as perms
 from customers.filters import filter_data
 from customers.forms import BulkActionForm, HandOverForm, OwnerChangeForm, SavedViewForm
@@ -208,9 +209,7 @@ def hand_over_view(request):
                     reason=form.cleaned_data["reason"],
                 )
             except ValidationError as error:
-                for field, field_errors in error.message_dict.items():
-                    for message in field_errors:
-                        form.add_error(field if field in form.fields else None, message)
+                form_add_errors(form, error)
             else:
                 messages.success(
                     request,

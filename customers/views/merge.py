@@ -21,12 +21,12 @@ from django.utils import formats
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
+from crm.validation import form_add_errors
 from customers import permissions as perms
 from customers import services
 from customers.forms import MergeCardsForm, MergeForm
 from customers.models import Customer
 from customers.services.merge import MergePreview, customer_merge_preview
-from customers.views.cards import _apply_errors
 
 try:  # the shared money format (crm/templatetags/formatting.py), when installed
     from crm.templatetags.formatting import format_money
@@ -122,7 +122,7 @@ def _preview_again(request, form: MergeForm):
         cards.add_error(None, _not_yours())
         return _step_one(request, cards)
     except ValidationError as error:  # the same card twice, or one merged meanwhile
-        _apply_errors(cards, error)
+        form_add_errors(cards, error)
         return _step_one(request, cards)
     return _preview_page(request, preview, form)
 
@@ -152,7 +152,7 @@ def customer_merge_view(request):
             cards.add_error(None, _not_yours())
             return _step_one(request, cards)
         except ValidationError as error:
-            _apply_errors(form, error)
+            form_add_errors(form, error)
         else:
             messages.success(
                 request,
@@ -183,7 +183,7 @@ def customer_merge_preview_view(request):
         cards.add_error(None, _not_yours())
         return render(request, "customers/merge.html", {"form": cards}, status=403)
     except ValidationError as error:
-        _apply_errors(cards, error)
+        form_add_errors(cards, error)
         return render(request, "customers/merge.html", {"form": cards}, status=400)
     form = MergeForm(initial=cards.cleaned_data)
     return _preview_page(request, preview, form)
