@@ -16,7 +16,7 @@ from crm.api.serializers import DateField, ModelSerializer
 from crm.fields import is_unavailable
 from crm.personal_data import masked_value
 from customers import card_sections, selectors
-from customers.card_fields import PLAIN_FIELDS
+from customers.card_fields import PERSONAL_FIELDS, PLAIN_FIELDS
 from customers.filters import CustomerFilter
 from customers.models import Consent, Contact, Customer, IdentityDocument
 
@@ -190,13 +190,8 @@ class CustomerDetailOutput(CustomerListOutput):
     class Meta(CustomerListOutput.Meta):
         fields = [
             *CustomerListOutput.Meta.fields,
-            "email",
-            "address",
-            "birth_date",
-            "headquarters_address",
-            "trading_address",
-            "mailing_address",
-            "managers",
+            # The card's other personal fields (masked), then its plain ones.
+            *(name for name in PERSONAL_FIELDS if name not in CustomerListOutput.Meta.fields),
             *PLAIN_FIELDS,
             "stage_owner",
             "reverified_at",
