@@ -223,16 +223,24 @@ def customer_owner_change(
     owner = _check_owner(actor, owner)
     reason = (reason or "").strip()
     (customer,) = _lock_reassignable(actor, [customer.pk])
-    previous = customer.owner_id
-    if _reassign_one(actor, customer, owner, reason):
-        record_event(
-            action=events.CUSTOMER_OWNER_CHANGED,
-            actor=actor,
-            obj=customer,
-            reason=reason,
-            data={"from_owner_id": previous, "to_owner_id": owner.pk, "bulk": False},
-        )
+    _owner_change_recorded(actor, customer, owner, reason, bulk=False)
     return customer
+
+
+def _owner_change_recorded(actor, customer, owner, reason: str, *, bulk: bool) -> bool:
+    """Give one locked card to ``owner`` and record its ``customers.owner_changed`` event;
+    False (nothing written) when it is already his."""
+    previous = customer.owner_id
+    if not _reassign_one(actor, customer, owner, reason):
+        return False
+    record_event(
+        action=events.CUSTOMER_OWNER_CHANGED,
+        actor=actor,
+        obj=customer,
+        reason=reason,
+        data={"from_owner_id": previous, "to_owner_id": owner.pk, "bulk": bulk},
+    )
+    return True
 
 
 @transaction.atomic
@@ -247,19 +255,10 @@ def customers_reassign(*, actor: User, customer_ids, owner: User | None, reason:
     ids = _selection(customer_ids)
     owner = _check_owner(actor, owner)
     reason = (reason or "").strip()
-    changed = 0
-    for customer in _lock_reassignable(actor, ids):
-        previous = customer.owner_id
-        if _reassign_one(actor, customer, owner, reason):
-            changed += 1
-            record_event(
-                action=events.CUSTOMER_OWNER_CHANGED,
-                actor=actor,
-                obj=customer,
-                reason=reason,
-                data={"from_owner_id": previous, "to_owner_id": owner.pk, "bulk": True},
-            )
-    return changed
+    return sum(
+        _owner_change_recorded(actor, customer, owner, reason, bulk=True)
+        for customer in _lock_reassignable(actor, ids)
+    )
 
 
 @transaction.atomic
