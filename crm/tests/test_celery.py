@@ -16,6 +16,25 @@ def test_task_runs_in_process_without_a_broker():
     assert health_ping.delay(token).get()["token"] == token
 
 
+def test_eager_delays_racing_in_threads_leave_the_join_guard_raised():
+    """The race that made the test above fail in CI when it ran after a thread test."""
+    from celery._state import task_join_will_block
+    from celery.result import denied_join_result
+
+    first, second = denied_join_result(), denied_join_result()
+    first.__enter__()  # thread A enters its eager apply
+    second.__enter__()  # thread B enters while A is inside
+    first.__exit__(None, None, None)  # A leaves and lowers the guard
+    second.__exit__(None, None, None)  # B leaves and restores "raised"
+    assert task_join_will_block()
+
+
+def test_each_test_starts_with_the_join_guard_lowered():
+    """Runs after the one above: the shared fixture lowered the guard it left raised."""
+    token = uuid.uuid4().hex
+    assert health_ping.delay(token).get()["token"] == token
+
+
 @pytest.mark.celery_worker
 @pytest.mark.skipif(
     not BROKER and not os.environ.get("CRM_REQUIRE_BROKER_TESTS"),
