@@ -25,13 +25,7 @@ from complaints.models import Complaint
 from crm.exceptions import ConflictError
 from crm.exports.writers import CONTENT_TYPES
 from crm.permissions import require_perm
-from crm.validation import form_add_errors
-
-
-def _message_errors(request, error: ValidationError) -> None:
-    for text in error.messages:
-        messages.error(request, text)
-
+from crm.validation import form_add_errors, messages_add_errors
 
 # --- the board ------------------------------------------------------------------------------
 
@@ -77,7 +71,7 @@ def board_move_view(request, pk):
             actor=request.user, complaint_id=pk, to=to, note=request.POST.get("note", "")
         )
     except ValidationError as error:
-        _message_errors(request, error)
+        messages_add_errors(request, error)
     if request.htmx:
         return board_view(request)
     return redirect("complaints:board")
@@ -177,7 +171,7 @@ def action_view(request, pk, action):
         if target is not None:
             form_add_errors(target, error)
         else:
-            _message_errors(request, error)
+            messages_add_errors(request, error)
     except ConflictError as error:
         messages.error(request, str(error))
     except PermissionDenied as error:

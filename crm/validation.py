@@ -103,3 +103,12 @@ def form_add_errors(form, error: ValidationError) -> None:
             form.add_error(field if field in form.fields else None, messages)
     else:
         form.add_error(None, error.messages)
+
+
+def messages_add_errors(request, error: ValidationError) -> None:
+    """Show a service's ``ValidationError`` as messages on the next page, one per message,
+    for the views that answer with a redirect rather than their form."""
+    from django.contrib import messages
+
+    for message in error.messages:
+        messages.error(request, message)

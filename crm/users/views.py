@@ -23,7 +23,7 @@ from crm.paginator import EstimatedCountPaginator
 from crm.permissions import require_perm
 from crm.security.services import may_set_password
 from crm.users.forms import DeactivateForm, UserCreateForm, UserEditForm, UserFilterForm
-from crm.validation import form_add_errors
+from crm.validation import form_add_errors, messages_add_errors
 
 PAGE_SIZE = 50
 MANAGE = "crm.change_user"
@@ -196,8 +196,7 @@ def _send_link(request, user) -> bool:
     try:
         services.user_password_reset_send(actor=request.user, user=user)
     except ValidationError as error:
-        for message in error.messages:
-            messages.error(request, message)
+        messages_add_errors(request, error)
         return False
     except PermissionDenied as error:
         messages.error(request, str(error))

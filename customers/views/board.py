@@ -11,6 +11,7 @@ from django.urls import path
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
+from crm.validation import messages_add_errors
 from customers import permissions as perms
 from customers import selectors, services
 from customers.models import ServiceStage
@@ -67,7 +68,7 @@ def board_move_view(request, pk):
                 actor=request.user, customer_id=customer.pk, to_stage=stage, responsible=responsible
             )
         except ValidationError as error:
-            messages.error(request, " ".join(error.messages))
+            messages_add_errors(request, error)
             status = 400
     if not request.htmx:
         return redirect("customers:board")

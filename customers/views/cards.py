@@ -18,7 +18,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from crm.exceptions import ConflictError
 from crm.paginator import EstimatedCountPaginator
 from crm.permissions import require_perm
-from crm.validation import form_add_errors
+from crm.validation import form_add_errors, messages_add_errors
 from customers import card_tabs, selectors, services
 from customers import permissions as perms
 from customers.card_fields import ORGANISATION_FIELDS
@@ -772,7 +772,7 @@ def visit_plan_add_view(request, pk):
     try:
         services.visit_plan_add(actor=request.user, customer=customer)
     except ValidationError as error:
-        messages.error(request, " ".join(error.messages))
+        messages_add_errors(request, error)
     else:
         messages.success(request, _("Added to your visit plan."))
     return redirect("customers:detail", pk=customer.pk)
@@ -807,7 +807,7 @@ def visit_record_view(request, entry_id):
             actor=request.user, entry_id=entry_id, **form.cleaned_data
         )
     except ValidationError as error:
-        messages.error(request, " ".join(error.messages))
+        messages_add_errors(request, error)
     else:
         if entry.status == VisitPlanEntry.Status.REMOVED:
             messages.warning(

@@ -19,17 +19,12 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods, require_POST
 
 from crm.models import ExportJob
-from crm.validation import form_add_errors
+from crm.validation import form_add_errors, messages_add_errors
 from customers import permissions as perms
 from customers.filters import filter_data
 from customers.forms import BulkActionForm, HandOverForm, OwnerChangeForm, SavedViewForm
 from customers.responses import export_response
 from customers.services import exports, saved_views, workspace
-
-
-def _errors(request, error: ValidationError) -> None:
-    for message in error.messages:
-        messages.error(request, message)
 
 
 def _to_list(request, query: str = ""):
@@ -71,7 +66,7 @@ def saved_view_create_view(request):
             page_size=request.POST.get("page_size") or None,
         )
     except ValidationError as error:
-        _errors(request, error)
+        messages_add_errors(request, error)
         return _to_list(request)
     if (request.POST.get("q") or "").strip():
         messages.info(request, _("The search term was not saved with the view."))
@@ -93,7 +88,7 @@ def saved_view_rename_view(request, view_id):
             actor=request.user, view_id=view_id, name=form.cleaned_data["name"]
         )
     except ValidationError as error:
-        _errors(request, error)
+        messages_add_errors(request, error)
     else:
         messages.success(request, _("View renamed."))
     return _to_list(request)
@@ -149,7 +144,7 @@ def bulk_action_view(request):
         else:
             return _export_selection(request, data)
     except ValidationError as error:
-        _errors(request, error)
+        messages_add_errors(request, error)
     return redirect("customers:list")
 
 
@@ -183,7 +178,7 @@ def owner_change_view(request, pk):
                 reason=form.cleaned_data["reason"],
             )
         except ValidationError as error:
-            _errors(request, error)
+            messages_add_errors(request, error)
         else:
             messages.success(request, _("Owner changed."))
     else:
