@@ -215,7 +215,7 @@ def load_run(n: int, url: str, names: list[str] | None, label: str) -> dict:
                 os.environ["BENCH_PASSWORD"],
                 totp_key=info.get("totp_keys", {}).get(role),
             )
-            for role in ("rep", "manager", "gm", "service_manager")
+            for role in ("rep", "manager", "gm", "service_manager", "admin")
             if role in info["users"]
         }
         scenarios = http.scenarios(info, sessions)

@@ -340,6 +340,18 @@ def scenarios(info: dict, sessions: dict) -> list[Scenario]:
             "/customers/calendar/?view=week", markers=[b'data-testid="cal-week"'],
         ),
     ]  # fmt: skip
+    if "admin" in sessions:  # user administration (issue 13): every user of the company
+        admin = sessions["admin"]
+        found += [
+            Scenario(
+                "users_list_admin", "admin", admin, "GET", "/users/",
+                markers=[b">Users</h1>", f"{info['user_count']:,} users".encode()],
+            ),
+            Scenario(
+                "users_api_admin", "admin", admin, "GET", "/api/v1/users/",
+                json_count=info["user_count"],
+            ),
+        ]  # fmt: skip
     return found
 
 
