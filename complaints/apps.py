@@ -14,6 +14,7 @@ class ComplaintsConfig(AppConfig):
     def ready(self):
         from complaints import (
             events,  # noqa: F401  (audit event types)
+            offboarding,  # noqa: F401  (a leaving user's complaints: crm.offboarding)
             registrations,
             roles,
             seed,  # noqa: F401  (demo complaints)

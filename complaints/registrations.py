@@ -49,6 +49,14 @@ def register_notification_kinds() -> None:
             email=True,
         )
     )
+    # A leaving colleague's complaints: one message for the lot, not one per complaint.
+    notifications.register(
+        notifications.Kind(
+            code="complaints.handed_over",
+            text=_("Complaints handed over to you: %(count)s"),
+            email=True,
+        )
+    )
 
 
 def register_all() -> None:

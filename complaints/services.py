@@ -18,6 +18,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.core import signing
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import QuerySet
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -481,6 +482,192 @@ def complaint_assign(*, actor: User, complaint_id: int, assignee: User | None) -
                 actor=actor,
             )
     return complaint
+
+
+# --- hand-over when the assignee leaves -------------------------------------------------------
+
+NOTIFY_HANDED_OVER = "complaints.handed_over"
+
+
+def complaints_held_by(user) -> QuerySet:
+    """The complaints that are still ``user``'s work: assigned to him and not closed.
+
+    Resolved and customer-informed ones count: their assignee still tells the customer,
+    makes the return visit and closes them, and keeps the card's grant until he does.
+    """
+    return Complaint.objects.filter(assignee=user, status__in=OPEN_STATUSES)
+
+
+def _revoke_access_in_bulk(complaints: list[Complaint], actor) -> None:
+    """``_revoke_access`` for the complaints of one assignee at once: each grant they gave
+    ends (one ``access_revoked`` event) unless an open complaint outside them still needs
+    it. Clears ``access_grant_id`` on each (the caller saves them)."""
+    by_grant: dict[int, Complaint] = {}
+    for complaint in complaints:
+        if complaint.access_grant_id is not None:
+            by_grant.setdefault(complaint.access_grant_id, complaint)
+        complaint.access_grant_id = None
+    if not by_grant:
+        return
+    still_needed = set(
+        Complaint.objects.filter(access_grant_id__in=list(by_grant), status__in=OPEN_STATUSES)
+        .exclude(pk__in=[complaint.pk for complaint in complaints])
+        .values_list("access_grant_id", flat=True)
+    )
+    grants = CustomerUserObjectPermission.objects.select_for_update().filter(
+        pk__in=sorted(set(by_grant) - still_needed)
+    )
+    for grant in grants.order_by("pk"):
+        complaint, grant_id = by_grant[grant.pk], grant.pk
+        grant._history_user = actor
+        grant.delete()
+        record_event(
+            action=events.COMPLAINT_ACCESS_REVOKED,
+            actor=actor,
+            obj=complaint,
+            data={
+                "customer_id": complaint.customer_id,
+                "user_id": grant.user_id,
+                "grant_id": grant_id,
+            },
+        )
+
+
+def _grant_access_in_bulk(complaints: list[Complaint], assignee: User, actor) -> None:
+    """``_grant_access`` for complaints that all go to ``assignee``: one grant per card he
+    does not see yet (an expired one of his lives again), shared by that card's complaints
+    and recorded once (``access_granted`` on the first of them). A card he sees already
+    needs nothing, unless through a grant another open complaint gave him: then they share
+    it. Sets ``access_grant_id`` on each (the caller saves them)."""
+    customer_ids = sorted({c.customer_id for c in complaints if c.customer_id is not None})
+    if not customer_ids:
+        return
+    moving = [complaint.pk for complaint in complaints]
+    seen = set(
+        customer_perms.visible_customers(
+            assignee, Customer.objects.filter(pk__in=customer_ids)
+        ).values_list("pk", flat=True)
+    )
+    existing = {
+        grant.content_object_id: grant
+        for grant in CustomerUserObjectPermission.objects.select_for_update(of=("self",))
+        .select_related("permission__content_type")
+        .filter(
+            user_id=assignee.pk,
+            content_object_id__in=customer_ids,
+            permission__codename="view_customer",
+        )
+    }
+    shared = (
+        set(
+            Complaint.objects.filter(access_grant_id__in=[g.pk for g in existing.values()])
+            .exclude(pk__in=moving)
+            .values_list("access_grant_id", flat=True)
+        )
+        if existing
+        else set()
+    )
+    grant_of: dict[int, int | None] = {}
+    for customer_id in seen:
+        grant = existing.get(customer_id)
+        grant_of[customer_id] = grant.pk if grant is not None and grant.pk in shared else None
+    unseen = [customer_id for customer_id in customer_ids if customer_id not in seen]
+    # A grant checks its card's type on save: the cards loaded at once, not one by one.
+    cards = Customer.objects.only("pk").in_bulk(unseen) if unseen else {}
+    missing = any(customer_id not in existing for customer_id in unseen)
+    permission = (
+        Permission.objects.select_related("content_type").get(
+            content_type__app_label="customers", codename="view_customer"
+        )
+        if missing
+        else None
+    )
+    new: set[int] = set()
+    now = timezone.now()
+    for customer_id in unseen:
+        grant = existing.get(customer_id)
+        if grant is None:
+            grant = CustomerUserObjectPermission(
+                user_id=assignee.pk,
+                permission=permission,
+                content_object=cards[customer_id],
+                granted_by=actor,
+                expires_at=None,
+            )
+        else:  # an expired grant: live again while the complaints are open
+            grant.content_object = cards[customer_id]
+            grant.expires_at, grant.granted_by, grant.granted_at = None, actor, now
+        _save(grant, actor)
+        grant_of[customer_id] = grant.pk
+        new.add(customer_id)
+    for complaint in complaints:
+        complaint.access_grant_id = grant_of.get(complaint.customer_id)
+        if complaint.customer_id in new:
+            new.discard(complaint.customer_id)
+            record_event(
+                action=events.COMPLAINT_ACCESS_GRANTED,
+                actor=actor,
+                obj=complaint,
+                data={
+                    "customer_id": complaint.customer_id,
+                    "user_id": assignee.pk,
+                    "grant_id": complaint.access_grant_id,
+                },
+            )
+
+
+@transaction.atomic
+def complaints_hand_over(*, actor: User | None, from_user: User, to_user: User, reason: str) -> int:
+    """Give every complaint still ``from_user``'s work (``complaints_held_by``: a user who
+    leaves) to ``to_user``, an active service staff member. Returns how many moved.
+
+    What ``complaint_assign`` does to one complaint, for all of them in one transaction:
+    the cards' grants the complaints gave ``from_user`` end, ``to_user`` sees each card
+    masked while its complaint is open, and each complaint gets a history row with the
+    reason, an ``assigned`` step on its timeline and a ``complaints.assigned`` audit event.
+    ``to_user`` gets one notification with the count, not one per complaint.
+
+    For a user administrator deactivating ``from_user`` (``complaints.offboarding``; he
+    holds no complaint permission) or the service manager. The caller has checked that
+    ``from_user`` is his to hand over.
+    """
+    if actor is not None and not actor.has_perm(perms.ASSIGN):
+        require_perm(
+            actor,
+            "crm.change_user",
+            _("Only the service manager or a user administrator hands complaints over."),
+        )
+    if to_user.pk == from_user.pk or not _is_service_staff(to_user):
+        raise ValidationError({"successor": [_("Complaints go to service staff.")]})
+    reason = (reason or "").strip()
+    complaints = list(
+        complaints_held_by(from_user).select_for_update(of=("self",)).order_by("pk").preload_keys()
+    )
+    if not complaints:
+        return 0
+    now = timezone.now()
+    _revoke_access_in_bulk(complaints, actor)
+    _grant_access_in_bulk(complaints, to_user, actor)
+    for complaint in complaints:
+        complaint.assignee, complaint.assigned_at = to_user, now
+        complaint.version += 1
+        _save(complaint, actor, reason)
+        _log(complaint, ComplaintEvent.Kind.ASSIGNED, actor, user=to_user, at=now)
+        record_event(
+            action=events.COMPLAINT_ASSIGNED,
+            actor=actor,
+            obj=complaint,
+            reason=reason,
+            data={"from_user_id": from_user.pk, "to_user_id": to_user.pk, "handed_over": True},
+        )
+    _notify(
+        code=NOTIFY_HANDED_OVER,
+        recipients=[to_user],
+        params={"count": len(complaints)},
+        link=reverse("complaints:board"),
+        actor=actor,
+    )
+    return len(complaints)
 
 
 # --- status flow --------------------------------------------------------------------------

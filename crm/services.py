@@ -179,7 +179,8 @@ def _user_update(*, actor: User, user: User, data: dict) -> User:
 
 @transaction.atomic
 def user_deactivate(*, actor: User, user: User, successor: User | None = None) -> int:
-    """Deactivate ``user`` and hand what he holds (his customer cards…) to ``successor``.
+    """Deactivate ``user`` and hand what he holds (his customer cards, his open
+    complaints…) to ``successor``.
 
     A successor is required when the user holds anything (``crm.offboarding``); it must be
     one of the holdings' candidates. Ends the user's sessions and API tokens. Nobody
@@ -207,7 +208,14 @@ def user_deactivate(*, actor: User, user: User, successor: User | None = None) -
         candidates = offboarding.successor_candidates(user, counts)
         if not candidates.filter(pk=successor.pk).exists():
             raise ValidationError(
-                {"successor": [_("Choose an active sales rep or manager other than this user.")]}
+                {
+                    "successor": [
+                        _(
+                            "Choose an active user, other than this one, who may take over "
+                            "everything he holds."
+                        )
+                    ]
+                }
             )
         moved = offboarding.hand_over(
             actor=actor, user=user, successor=successor, reason="user deactivated", counts=counts

@@ -127,7 +127,10 @@ class DeactivateForm(_Bootstrap, forms.Form):
         field.queryset = selectors.successor_candidates(user=user)
         field.label_from_instance = _successor_label
         field.required = holds > 0
-        field.help_text = _("An active sales rep or manager takes over what this user holds.")
+        field.help_text = _(
+            "An active user who may take over everything this user holds: his cards go to a "
+            "sales rep or manager, his complaints to service staff."
+        )
 
 
 def _successor_label(user: User) -> str:
