@@ -14,7 +14,8 @@ PERSONAL_FIELDS = (
     "mailing_address",
     "managers",
 )
-PLAIN_FIELDS = (
+# Plain (not personal) business facts that only an organisation's card holds.
+ORGANISATION_PLAIN_FIELDS = (
     "website",
     "founded_on",
     "registered_capital",
@@ -25,6 +26,9 @@ PLAIN_FIELDS = (
     "management_age_structure",
     "requested_credit_limit",
 )
+# Plain fields every card holds: the language the customer reads (campaign e-mails).
+COMMON_PLAIN_FIELDS = ("language",)
+PLAIN_FIELDS = (*ORGANISATION_PLAIN_FIELDS, *COMMON_PLAIN_FIELDS)
 # What only an organisation's card holds (DESIGN §6.1): its addresses, managers and the
 # plain business facts.
 ORGANISATION_FIELDS = (
@@ -32,7 +36,7 @@ ORGANISATION_FIELDS = (
     "trading_address",
     "mailing_address",
     "managers",
-    *PLAIN_FIELDS,
+    *ORGANISATION_PLAIN_FIELDS,
 )
 REFERENCE_FIELDS = ("business_type", "tier")
 EDITABLE_FIELDS = (*PERSONAL_FIELDS, *PLAIN_FIELDS, *REFERENCE_FIELDS, "kind")

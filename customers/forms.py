@@ -7,7 +7,7 @@ from django.utils.translation import gettext_lazy as _
 
 from crm import validation
 from crm.models import User
-from customers.card_fields import ORGANISATION_FIELDS, PERSONAL_FIELDS
+from customers.card_fields import PERSONAL_FIELDS, PLAIN_FIELDS
 from customers.models import (
     BusinessType,
     Consent,
@@ -55,6 +55,15 @@ class CardFieldsForm(BootstrapMixin, forms.Form):
     email = forms.EmailField(label=_("E-mail"), required=False)
     address = forms.CharField(label=_("Address"), max_length=300, required=False)
     birth_date = DateField(label=_("Birth date"), required=False, widget=DATE)
+    language = forms.ChoiceField(
+        label=_("Language"),
+        choices=[("", _("Not known")), *Customer._meta.get_field("language").choices],
+        required=False,
+        help_text=_(
+            "The language of the customer's campaign e-mails and unsubscribe page. Not "
+            "known: the language the message is written in."
+        ),
+    )
     headquarters_address = forms.CharField(
         label=_("Headquarters address"), max_length=300, required=False
     )
@@ -168,7 +177,7 @@ class CustomerEditForm(CardFieldsForm):
             "business_type": customer.business_type_id,
             "tier": customer.tier_id,
             "version": customer.version,
-            **{f: getattr(customer, f) for f in ORGANISATION_FIELDS if f not in PERSONAL_FIELDS},
+            **{f: getattr(customer, f) for f in PLAIN_FIELDS},
         }
         super().__init__(*args, initial=initial, **kwargs)
         from customers.selectors import masked

@@ -193,6 +193,17 @@ class Customer(EncryptedRow, BusinessModel):
         _("requested credit limit"), max_digits=16, decimal_places=2, null=True, blank=True
     )
 
+    # Any card: the language the customer reads, for what is written to the customer (a
+    # campaign e-mail's footer, the page of its unsubscribe link). Blank: not known (a
+    # campaign then follows the language its message is written in). Not personal data.
+    language = models.CharField(
+        _("language"),
+        max_length=10,
+        choices=settings.LANGUAGES,
+        blank=True,
+        default="",
+    )
+
     # Records upkeep (DESIGN §6.2).
     reverification_due = models.DateField(
         _("re-verification due"), null=True, blank=True, db_index=True

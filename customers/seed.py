@@ -211,6 +211,7 @@ def seed_customers(*, stdout, password):
             registered_capital=rng.choice([500000, 1000000, 5000000, 20000000]),
             # A foreign-invested company registers its capital in foreign currency.
             registered_capital_currency="USD" if i == 1 else "CNY",
+            language="zh-hans",  # the demo's customers have Chinese names
             documents=[
                 services.DocumentInput(
                     "social_credit_code",
@@ -246,6 +247,8 @@ def seed_customers(*, stdout, password):
             email=f"person{i}@example.cn" if i % 3 else "",
             address=f"{rng.choice(CITIES)}{rng.randrange(1, 300)}号",
             birth_date=born,
+            # Chinese; a few left not known, whose campaign e-mails follow the message's.
+            language="" if i % 7 == 3 else "zh-hans",
             documents=[
                 services.DocumentInput(
                     "resident_id",

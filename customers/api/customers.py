@@ -105,6 +105,13 @@ class CardFieldsInput(serializers.Serializer):
     requested_credit_limit = serializers.DecimalField(
         max_digits=16, decimal_places=2, required=False, allow_null=True
     )
+    language = serializers.ChoiceField(
+        choices=Customer._meta.get_field("language").choices,
+        required=False,
+        allow_blank=True,
+        help_text="The language the customer reads (a campaign e-mail's footer, the page of "
+        "its unsubscribe link): en or zh-hans; blank when not known (the default).",
+    )
 
 
 # A consent given with a new card (``POST …/consents/`` takes ``ConsentRecordInput``).

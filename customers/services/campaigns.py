@@ -5,6 +5,8 @@ applied to the customers its creator may see. Sending goes only to customers who
 live marketing consent *at the moment their message goes out* and have an e-mail address;
 every customer of the audience gets one ``CampaignSend`` row saying what happened. Each
 message carries a signed unsubscribe link that withdraws the customer's marketing consent.
+A message's footer and the page of its link are in the customer's language (the card's
+``language``), or, when that is not known, in the one the message is written in.
 
 Personal values never reach the audit trail or the logs: events and log lines carry ids
 and counts only.
@@ -82,6 +84,7 @@ __all__ = [
     "campaign_results",
     "campaign_send",
     "campaign_send_list",
+    "recipient_language",
     "unsubscribe",
     "unsubscribe_token",
     "unsubscribe_token_read",
@@ -269,15 +272,16 @@ def _send_one(*, campaign: Campaign, customer_id: int, connection) -> str | None
         with transaction.atomic():
             # Consent is read now, not when the campaign started: a withdrawal takes
             # effect at once. The e-mail is decrypted only for consenting customers.
-            addresses = [
-                row.email
+            # The customer's language comes with the address, in the same query.
+            recipients = [
+                (row.email, row.language)
                 for row in Customer.objects.filter(
                     selectors.live_marketing_consent(), pk=customer_id
-                ).only("uid", "data_key_id", "email")
+                ).only("uid", "data_key_id", "email", "language")
             ]
-            if not addresses:
+            if not recipients:
                 result = CampaignSend.Result.NO_CONSENT
-            elif not addresses[0]:
+            elif not recipients[0][0]:
                 result = CampaignSend.Result.NO_CHANNEL
             else:
                 result = CampaignSend.Result.SENT
@@ -285,7 +289,14 @@ def _send_one(*, campaign: Campaign, customer_id: int, connection) -> str | None
             _save(send, None)  # claims the customer before anything goes out
             if result == CampaignSend.Result.SENT:
                 try:
-                    _deliver(campaign, customer_id, addresses[0], connection)
+                    address, language = recipients[0]
+                    _deliver(
+                        campaign,
+                        customer_id,
+                        address,
+                        connection,
+                        language=recipient_language(campaign, language),
+                    )
                 except Exception as exc:  # noqa: BLE001 - any mail error fails this one only
                     # The exception text may hold the address: log its type only.
                     logger.warning(
@@ -303,32 +314,66 @@ def _send_one(*, campaign: Campaign, customer_id: int, connection) -> str | None
 
 
 def campaign_language(campaign: Campaign) -> str:
-    """The language the campaign's customers read: the one its message is written in
-    (Chinese when its subject or body holds Chinese characters, else English). Customers
-    carry no language of their own; the e-mail's footer and the unsubscribe page follow
-    this one, whatever language the sender's screen or the worker runs in."""
+    """The language a campaign's message is written in: Chinese when its subject or body
+    holds Chinese characters, else English. What a customer whose language is not known
+    reads (``recipient_language``)."""
     text = f"{campaign.subject}{campaign.body}"
     return "zh-hans" if any("\u4e00" <= ch <= "\u9fff" for ch in text) else "en"
 
 
+def _known_language(language: str) -> str:
+    """``language`` if it is one the site speaks (``settings.LANGUAGES``), else ""."""
+    return language if language in {code for code, _name in settings.LANGUAGES} else ""
+
+
+def recipient_language(campaign: Campaign, language: str = "") -> str:
+    """The language of one customer's e-mail footer and unsubscribe page: the customer's
+    own (the card's ``language``) when known, else the one the message is written in;
+    never the sender's screen's or the worker's."""
+    return _known_language(language) or campaign_language(campaign)
+
+
+def _card_language(customer_id: int) -> str:
+    """The customer's language on the card the link names or, after a merge, on the card
+    it was merged into (the surviving card's when known); "" when not known. Reads no
+    personal field: one query per card, a merge chain of at most ten."""
+    languages = []
+    next_id: int | None = customer_id
+    for _hop in range(10):
+        row = Customer.objects.filter(pk=next_id).values_list("language", "merged_into_id").first()
+        if row is None:
+            break
+        languages.append(_known_language(row[0]))
+        next_id = row[1]
+        if next_id is None:
+            break
+    return next((language for language in reversed(languages) if language), "")
+
+
 def unsubscribe_language(token: str) -> str | None:
-    """The language of the campaign an unsubscribe link came with (None: not known)."""
+    """The language of an unsubscribe link's page: the customer's (``_card_language``),
+    else the one the campaign the link came with is written in (None: neither known)."""
     try:
-        _customer_id, campaign_id = unsubscribe_token_read(token)
+        customer_id, campaign_id = unsubscribe_token_read(token)
     except InvalidUnsubscribeToken:
         return None
+    language = _card_language(customer_id)
+    if language:
+        return language
     campaign = Campaign.objects.filter(pk=campaign_id).only("subject", "body").first()
     return campaign_language(campaign) if campaign else None
 
 
-def _deliver(campaign: Campaign, customer_id: int, address: str, connection) -> None:
+def _deliver(
+    campaign: Campaign, customer_id: int, address: str, connection, *, language: str
+) -> None:
     url = unsubscribe_url(customer_id, campaign.pk)
     context = {
         "campaign": campaign,
         "unsubscribe_url": url,
         "company_name": settings.CRM["COMPANY_NAME"],
     }
-    with translation.override(campaign_language(campaign)):
+    with translation.override(language):
         text = render_to_string("customers/campaigns/email.txt", context)
         html = render_to_string("customers/campaigns/email.html", context)
     message = EmailMultiAlternatives(

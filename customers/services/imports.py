@@ -88,6 +88,7 @@ BAD_CAPITAL = gettext_noop(
 BAD_CURRENCY = gettext_noop(
     "Unknown currency; use CNY (人民币), USD (美元), EUR (欧元), HKD (港元) or JPY (日元)."
 )
+BAD_LANGUAGE = gettext_noop("Unknown language; use en (English) or zh-hans (简体中文, 中文).")
 SECOND_PRIMARY = gettext_noop(
     "Line %(line)s already makes another contact the primary contact of this customer."
 )
@@ -112,9 +113,11 @@ CUSTOMER_COLUMNS = (
     Column("registered_capital", ("注册资本", "注册资金")),
     # Optional: the capital's ISO 4217 code (or its Chinese name); CNY when left out.
     Column("registered_capital_currency", ("注册资本币种", "币种", "货币", "currency")),
+    # Optional: the language the customer reads (campaign e-mails); not known when left out.
+    Column("language", ("语言",)),
 )
-# The columns an organisation's card takes from the file besides the common ones.
-_CARD_COLUMNS = ("phone", "email", "address", "birth_date", *_ORGANISATION_COLUMNS)
+# The columns a card takes from the file besides the name, kind and references.
+_CARD_COLUMNS = ("phone", "email", "address", "birth_date", "language", *_ORGANISATION_COLUMNS)
 CONTACT_COLUMNS = (
     Column("customer_code", ("客户编号", "客户代码"), required=True),
     Column("name", ("姓名", "名称"), required=True),
@@ -171,6 +174,25 @@ CURRENCIES = checks.aliases(
         Customer.Currency.EUR: ("欧元",),
         Customer.Currency.HKD: ("港元", "港币"),
         Customer.Currency.JPY: ("日元",),
+    }
+)
+
+
+def _language(row: Row, cells: dict) -> str:
+    """The customer's language: a code the card offers (en, zh-hans) or its name."""
+    value = checks.text(row, cells, "language").strip()
+    if not value:
+        return ""
+    code = LANGUAGES.get(checks.folded(value), "")
+    if not code:
+        row.add("language", BAD_LANGUAGE)
+    return code
+
+
+LANGUAGES = checks.aliases(
+    {
+        "en": ("English",),
+        "zh-hans": ("简体中文", "中文", "Simplified Chinese"),
     }
 )
 
@@ -310,6 +332,7 @@ class CustomerChecker(Checker):
 
         values["registered_capital"] = _capital(row, cells)
         values["registered_capital_currency"] = _currency(row, cells)
+        values["language"] = _language(row, cells)
         values["birth_date"] = born = checks.date(row, cells, "birth_date")
         if born is not None and born > timezone.localdate():
             row.add("birth_date", FUTURE_BIRTH_DATE)

@@ -186,7 +186,8 @@ def campaign_send_view(request, pk: int):
 @never_cache
 @require_http_methods(["GET", "HEAD", "POST"])
 def unsubscribe_view(request, token: str):
-    # In the language of the campaign the link came with (the customer's), not the browser's.
+    # In the customer's language (else the one the campaign's message is written in), not
+    # the browser's.
     language = services.unsubscribe_language(token) or translation.get_language()
     with translation.override(language):
         return _unsubscribe(request, token)
