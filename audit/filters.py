@@ -59,16 +59,21 @@ def day_start(day: datetime.date) -> datetime.datetime:
 
 
 def actor_choices():
-    """Users grouped under their role's translated name (one query)."""
+    """Users grouped under their role's translated name, each as "name (login)" (one
+    query): the auditor knows people by name and the trail records logins."""
     from django.contrib.auth import get_user_model
 
+    User = get_user_model()
     grouped: dict[str, list] = {}
-    rows = (
-        get_user_model().objects.order_by("username").values_list("pk", "username", "groups__name")
+    rows = User.objects.order_by("username").values_list(
+        "pk", "username", "first_name", "last_name", "groups__name"
     )
-    for pk, username, group in rows:
+    for pk, username, first, last, group in rows:
+        name = User(username=username, first_name=first, last_name=last).get_full_name()
         label = str(roles.LABELS.get(group, _("No role"))) if group else str(_("No role"))
-        grouped.setdefault(label, []).append((str(pk), username))
+        grouped.setdefault(label, []).append(
+            (str(pk), f"{name} ({username})" if name else username)
+        )
     return sorted(grouped.items())
 
 

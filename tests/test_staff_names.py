@@ -289,3 +289,27 @@ def test_the_investigation_page_names_its_author_and_uploaders(client, world):
     assert re.search(r"<td>[^<]+ · 孙军</td>", html)
     for login in LOGINS:
         assert login not in html
+
+
+# --- complaints -----------------------------------------------------------------------------
+
+
+def test_complaint_assignee_is_named_on_the_board_and_the_cards_complaints_tab(client):
+    from complaints import services as complaint_services
+    from complaints.tests.factories import make_complaint, service_manager, service_staff
+
+    manager = named(service_manager(), "svcmgr1", "敏", "周")
+    staff = named(service_staff(), "svc07", "军", "孙")
+    complaint = make_complaint(actor=staff)
+    complaint_services.complaint_assign(actor=manager, complaint_id=complaint.pk, assignee=staff)
+
+    board = page_of(client, manager, reverse("complaints:board"))
+    assert "孙军" in board
+    assert "svc07" not in board
+
+    owner = complaint.customer.owner  # the rep whose card it is follows its complaints
+    tab = page_of(
+        client, owner, reverse("customers:tab", args=[complaint.customer_id, "complaints"])
+    )
+    assert "<td>孙军</td>" in tab
+    assert "svc07" not in tab

@@ -89,10 +89,17 @@ def test_who_saw_an_unknown_customer_is_404(client, people):
 
 
 def test_pickers_show_users_under_translated_roles_and_labelled_event_types(client, people):
+    owner = people["owner"]
+    owner.first_name, owner.last_name = "军", "孙"
+    owner.save(update_fields=["first_name", "last_name"])
+    people["dpo"].first_name = people["dpo"].last_name = ""
+    people["dpo"].save(update_fields=["first_name", "last_name"])
     _login(client, people["dpo"])
     html = client.get(CONSOLE).content.decode()
     assert '<optgroup label="Sales rep">' in html
-    assert f'<option value="{people["owner"].pk}">{people["owner"].username}</option>' in html
+    # Known by name, with the login the trail records; a user without a name by his login.
+    assert f'<option value="{owner.pk}">孙军 ({owner.username})</option>' in html
+    assert f'<option value="{people["dpo"].pk}">{people["dpo"].username}</option>' in html
     assert '<option value="customers.viewed">Customer card viewed</option>' in html
     assert '<option value="customers.">All: Customers</option>' in html
     assert '<option value="today">Today</option>' in html
