@@ -174,28 +174,28 @@ def _back(customer_id):
     return HttpResponseRedirect(reverse("customers:detail", args=[customer_id]) + f"?tab={TAB}")
 
 
-def _report_errors(request, error: ValidationError) -> None:
-    if hasattr(error, "error_dict"):
-        for field, errors in error.message_dict.items():
-            for message in errors:
-                messages.error(request, f"{field}: {message}" if field != "__all__" else message)
-    else:
-        for message in error.messages:
-            messages.error(request, message)
+def _report_errors(request, errors: dict, form) -> None:
+    """Each message on the next page, after its field's label when the form has that
+    field (never after an internal field name)."""
+    for field, texts in errors.items():
+        label = form.fields[field].label if form is not None and field in form.fields else ""
+        for message in texts:
+            messages.error(request, f"{label}: {message}" if label else message)
 
 
 def _run(request, customer_id, form, run, done: str):
     """Run a form through its service; back to the Credit tab with a message either way."""
     if form is not None and not form.is_valid():
-        for field, errors in form.errors.items():
-            label = form.fields[field].label if field in form.fields else ""
-            for message in errors:
-                messages.error(request, f"{label}: {message}" if label else message)
+        _report_errors(request, form.errors, form)
         return _back(customer_id)
     try:
         run(form.cleaned_data if form is not None else {})
     except ValidationError as error:
-        _report_errors(request, error)
+        _report_errors(
+            request,
+            error.message_dict if hasattr(error, "error_dict") else {"": error.messages},
+            form,
+        )
         return _back(customer_id)
     messages.success(request, done)
     return _back(customer_id)

@@ -231,3 +231,19 @@ def test_the_timeline_shows_credit_events(world):
         .content.decode()
     )
     assert "Hold on shipments" in page and "Credit grade B" in page and "Account opened" in page
+
+
+def test_a_refusal_on_the_credit_tab_names_no_internal_field():
+    """The service refuses a second termination on its ``status`` field, which the form
+    does not have: the message reads on its own, never as "status: …"."""
+    cast = people()
+    customer = trading_customer(cast)
+    manager = cast["north_manager"]
+    services.account_terminate(actor=manager, customer=customer, reason="欠款逾期")
+    client = Client()
+    client.force_login(manager)
+    response = client.post(
+        reverse("credit:terminate", args=[customer.pk]), {"reason": "再次终止"}, follow=True
+    )
+    shown = [str(m) for m in response.context["messages"]]
+    assert shown == ["Trading with this customer is already terminated."]
