@@ -216,9 +216,7 @@ def _related_names(changes) -> dict[tuple[type, object], str]:
     names = {}
     for model, ids in wanted.items():
         for obj in model._default_manager.filter(pk__in=ids):
-            names[(model, obj.pk)] = (
-                obj.get_username() if hasattr(obj, "get_username") else str(obj)
-            )
+            names[(model, obj.pk)] = _actor(obj) if hasattr(obj, "get_username") else str(obj)
     return names
 
 
@@ -230,7 +228,11 @@ def _shown(field, value, names) -> str:
     if field.is_relation:
         return names.get((field.related_model, value), str(value))
     entry = personal_data.get(Customer, field.name)
-    return masking.mask(entry.mask, value) if entry is not None else str(value)
+    if entry is not None:
+        return masking.mask(entry.mask, value)
+    if field.choices:  # "Simplified Chinese", "Active": never the stored code
+        return str(dict(field.flatchoices).get(value, value))
+    return str(value)
 
 
 def _card_entries(customer_ids: list[int], limit: int) -> list[TimelineEntry]:

@@ -407,6 +407,27 @@ def test_timeline_names_related_records_and_does_not_repeat_stage_moves():
     ]
 
 
+def test_timeline_shows_choice_labels_and_staff_names_never_codes_or_logins():
+    from customers.selectors import customer_timeline
+
+    team = TeamFactory()
+    owner = rep(team, first_name="军", last_name="孙")
+    successor = rep(team, first_name="芳", last_name="王")
+    manager = manager_of(team)
+    customer = make_customer(owner)
+    services.customer_update(
+        actor=owner, customer_id=customer.pk, version=1, changes={"language": "zh-hans"}
+    )
+    services.customer_update(
+        actor=manager, customer_id=customer.pk, version=2, changes={"owner": successor}
+    )
+    timeline = customer_timeline(customer=customer, user=manager)
+    changes = [c for e in timeline if e.title == "Card changed" for c in e.changes]
+    assert ("language", "Simplified Chinese") in changes
+    assert ("owner", "王芳") in changes
+    assert not any(value in ("zh-hans", successor.username) for _field, value in changes)
+
+
 def test_an_expiring_identity_document_makes_the_card_due():
     owner = rep()
     customer = make_customer(owner)
