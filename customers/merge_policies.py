@@ -105,9 +105,9 @@ COMPANION_FIELDS: dict[str, tuple[str, ...]] = {
 _COMPANIONS = frozenset(c for columns in COMPANION_FIELDS.values() for c in columns)
 # The values of the card itself that a merge may take from the duplicate instead of keeping
 # the survivor's: what an edit of the card may change (``customers.services.cards``), the
-# kind aside. The kind, status, stage, owner and team are shown in the preview but change
-# through their own actions (a kind change empties fields; a status or stage change has
-# rules and its own history; an owner change is a reassignment with its own rights).
+# kind aside. The kind is never taken (a kind change empties fields) and the team follows
+# the owner; the owner, stage and status are taken by their own actions, with their rules
+# and history (``customers.services.merge.ACTION_FIELDS``), so they are not listed here.
 MERGEABLE_FIELDS: tuple[str, ...] = tuple(
     name
     for name in (*cards.PERSONAL_FIELDS, *cards.PLAIN_FIELDS, *cards.REFERENCE_FIELDS)

@@ -19,17 +19,18 @@ from rest_framework.views import APIView
 from crm.permissions import require_perm
 from customers import permissions as perms
 from customers import services
-from customers.merge_policies import MERGEABLE_FIELDS
 from customers.models import Customer
-from customers.services.merge import customer_merge_preview
+from customers.services.merge import TAKEABLE_FIELDS, customer_merge_preview
 
 
 class CustomerMergeApi(APIView):
     """Merge a duplicate card into the surviving card (managers).
 
     ``take_from_duplicate`` (optional) names the card's fields whose value the survivor
-    takes from the duplicate (see ``GET …/merge/preview/`` for the fields that differ); an
-    unknown or inapplicable name refuses the whole merge (400).
+    takes from the duplicate (see ``GET …/merge/preview/`` for the fields that differ and
+    may be taken); an unknown or inapplicable name, or an owner, stage or status that the
+    card's own rules refuse (owner change, stage move, status transition), refuses the whole
+    merge (400).
     """
 
     permission_classes = [IsAuthenticated]
@@ -43,9 +44,10 @@ class CustomerMergeApi(APIView):
             child=serializers.CharField(max_length=64),
             required=False,
             default=list,
-            max_length=len(MERGEABLE_FIELDS) * 2,
+            max_length=len(TAKEABLE_FIELDS) * 2,
             help_text="Fields whose value the surviving card takes from the duplicate; "
-            f"any of: {', '.join(MERGEABLE_FIELDS)}.",
+            f"any of: {', '.join(TAKEABLE_FIELDS)}. The owner brings his team; the owner, "
+            "stage and status are taken by the card's own actions, under their rules.",
         )
 
     @extend_schema(request=InputSerializer, responses=dict)
@@ -95,7 +97,10 @@ class PreviewFieldSerializer(serializers.Serializer):
     differs = serializers.BooleanField()
     mergeable = serializers.BooleanField(help_text="May be taken from the duplicate.")
     personal = serializers.BooleanField(help_text="Personal data: the values are masked.")
-    note = serializers.CharField()
+    note = serializers.CharField(help_text="Why a differing value cannot be taken.")
+    hint = serializers.CharField(
+        help_text="For the owner, stage and status: what taking the value does."
+    )
 
     def get_survivor(self, row) -> str | None:
         return _value(row.survivor)

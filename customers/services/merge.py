@@ -25,11 +25,16 @@ own foreign key to the card (``invoice.customer.data_key_id`` on an invoice line
 re-encrypted by this walk: give such rows their own ``data_key_id`` column.
 
 **The card's own values.** The survivor keeps its values, except the fields the caller names
-in ``take_from_duplicate`` (``merge_policies.MERGEABLE_FIELDS``, checked before anything is
-written): those are set from the duplicate through the survivor's fields, so encrypted ones
-are encrypted again under the survivor's key and bound to its row, never copied as
-ciphertext. ``customer_merge_preview`` shows both cards masked, what differs and what the
-merge would do, for the page and the API to confirm before merging.
+in ``take_from_duplicate`` (``TAKEABLE_FIELDS``, checked before anything is written): the
+values an edit may change (``merge_policies.MERGEABLE_FIELDS``) are set from the duplicate
+through the survivor's fields, so encrypted ones are encrypted again under the survivor's
+key and bound to its row, never copied as ciphertext. The owner (his team with him), the
+service stage and the status (``ACTION_FIELDS``) are taken by their own actions on the
+card, in the merge's transaction and under their own rules: an owner change, a stage move
+(the duplicate's responsible user) and a status change, each with its history row and its
+event. The kind is never taken (it decides which fields a card has).
+``customer_merge_preview`` shows both cards masked, what differs and what the merge would
+do, for the page and the API to confirm before merging.
 
 **Locks.** Both cards are locked in id order, so two opposite merges (A into B, B into A)
 queue instead of deadlocking; the second finds a merged card and is refused.
@@ -37,6 +42,7 @@ queue instead of deadlocking; the second finds a merged card and is refused.
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 from dataclasses import dataclass
 
@@ -45,7 +51,7 @@ from django.db import IntegrityError, models, transaction
 from django.utils import timezone
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
+from django.utils.translation import gettext_lazy, ngettext
 
 from audit.services import record_event
 from crm import search_index
@@ -73,6 +79,14 @@ from customers.services.cards import (
     _validate_card,
     check_duplicates,
     customer_access_revoke,
+)
+from customers.services.records import stage_move
+from customers.services.workspace import (
+    REASON_REQUIRED,
+    STATUS_TRANSITIONS,
+    customer_owner_change,
+    customer_status_change,
+    may_act_on,
 )
 
 # --- conflicts ----------------------------------------------------------------------------
@@ -202,9 +216,13 @@ def _refuse_merged_cards(survivor: Customer, duplicate: Customer) -> None:
 
 # --- the card's own values: which survive ----------------------------------------------
 
-# The fields the preview compares, in the card's order: the mergeable ones and, for
-# information, those that change through their own actions (``merge_policies``).
-SHOWN_ONLY_FIELDS = ("kind", "status", "owner", "team", "stage")
+# The card's values a merge takes through the card's own action, under that action's rules
+# (an owner change, a stage move, a status change), rather than by setting the field. Kept
+# here, not in ``card_fields``/``merge_policies``: an edit of the card never sets them.
+ACTION_FIELDS = ("owner", "stage", "status")
+# Every name ``take_from_duplicate`` accepts. The preview also compares the kind (never
+# taken: it decides which fields a card has) and the team (it follows the owner).
+TAKEABLE_FIELDS = (*MERGEABLE_FIELDS, *ACTION_FIELDS)
 PREVIEW_FIELDS = (
     "name",
     "kind",
@@ -216,6 +234,7 @@ PREVIEW_FIELDS = (
     "tier",
     *(f for f in MERGEABLE_FIELDS if f not in ("name", "business_type", "tier")),
 )
+STAGE_PERMISSION = "customers.add_stagemove"
 _PERSONAL = frozenset(
     f.name for f in Customer._meta.concrete_fields if isinstance(f, EncryptedMixin)
 )
@@ -261,8 +280,94 @@ def _differs(survivor: Customer, duplicate: Customer, name: str) -> bool:
     return [_blank(v) for v in ours] != [_blank(v) for v in theirs]
 
 
-def _take_refusal(name: str, survivor: Customer, duplicate: Customer) -> str:
-    """Why the duplicate's value of ``name`` cannot be taken ("" if it can)."""
+def _owner_refusal(actor: User, survivor: Customer, duplicate: Customer) -> str:
+    """The owner change's rules (``workspace.customer_owner_change``): a manager gives a
+    card within the teams he manages, the general manager across teams; the new owner is an
+    active sales rep or manager."""
+    from customers.selectors import owner_candidates
+
+    if not perms.can_reassign(actor, survivor):
+        return _("You may not reassign this customer.")
+    if not owner_candidates(actor).filter(pk=duplicate.owner_id).exists():
+        return _(
+            "The duplicate's owner cannot be made owner by you: choose an active sales rep "
+            "or manager of your own team (the general manager: of any team)."
+        )
+    return ""
+
+
+def _as_owned(survivor: Customer, duplicate: Customer, owner_taken: bool) -> Customer:
+    """The survivor as the merge leaves it for the stage and status rules: with the
+    duplicate's owner when that is taken too (an unsaved copy)."""
+    if not owner_taken:
+        return survivor
+    future = copy.copy(survivor)
+    future.owner_id = duplicate.owner_id
+    return future
+
+
+def _stage_refusal(
+    actor: User, survivor: Customer, duplicate: Customer, *, owner_taken: bool
+) -> str:
+    """The stage move's rules (``records.stage_move``), the duplicate's responsible user
+    named as responsible: he must be active and work on the surviving card."""
+    if duplicate.stage_id is None:
+        return _("The duplicate has no service stage.")
+    if not duplicate.stage.is_active:
+        return _("The duplicate's service stage is no longer in use.")
+    if not actor.has_perm(STAGE_PERMISSION):
+        return _("You may not move cards between stages.")
+    responsible = duplicate.stage_owner
+    if (
+        responsible is None
+        or not responsible.is_active
+        or not may_act_on(responsible, _as_owned(survivor, duplicate, owner_taken))
+    ):
+        return _("The duplicate's stage has no responsible user who works on the surviving card.")
+    return ""
+
+
+def _status_refusal(
+    actor: User, survivor: Customer, duplicate: Customer, *, owner_taken: bool
+) -> str:
+    """The status change's rules (``workspace.customer_status_change``): an allowed
+    transition from the survivor's status; a closed card reopened by its team's manager or
+    the general manager. (The reason it needs is the merge's: checked when merging.)"""
+    from_status, to_status = survivor.status, duplicate.status
+    if to_status not in STATUS_TRANSITIONS.get(from_status, ()):
+        return _("A %(from)s card cannot become %(to)s.") % {
+            "from": Customer.Status(from_status).label,
+            "to": Customer.Status(to_status).label,
+        }
+    if from_status == Customer.Status.CLOSED and not actor.has_perm(perms.VIEW_ALL):
+        owner_id = (duplicate if owner_taken else survivor).owner_id
+        team = User.objects.filter(pk=owner_id).values_list("team__manager_id", flat=True)
+        if team.first() != actor.pk:
+            return _("Only a manager may reopen a closed card.")
+    return ""
+
+
+def _take_refusal(
+    name: str,
+    survivor: Customer,
+    duplicate: Customer,
+    *,
+    actor: User,
+    owner_taken: bool = False,
+) -> str:
+    """Why the duplicate's value of ``name`` cannot be taken ("" if it can). The owner,
+    stage and status follow their own actions' rules, for ``actor``; the stage and status
+    are judged with the duplicate's owner when ``owner_taken``."""
+    if name == "kind":
+        return _("The kind decides which fields a card has: it is not taken in a merge.")
+    if name == "team":
+        return _("The team follows the owner: take the owner to take it.")
+    if name == "owner":
+        return _owner_refusal(actor, survivor, duplicate)
+    if name == "stage":
+        return _stage_refusal(actor, survivor, duplicate, owner_taken=owner_taken)
+    if name == "status":
+        return _status_refusal(actor, survivor, duplicate, owner_taken=owner_taken)
     if name not in MERGEABLE_FIELDS:
         return _("This field cannot be taken from the duplicate.")
     if not _applies(name, survivor):
@@ -272,30 +377,61 @@ def _take_refusal(name: str, survivor: Customer, duplicate: Customer) -> str:
     return ""
 
 
-def _take_check(survivor: Customer, duplicate: Customer, names) -> dict[str, object]:
-    """The values to take from the duplicate, by field, validated; nothing is written.
+@dataclass(frozen=True)
+class Taken:
+    """What the survivor takes from the duplicate: values set through its fields, and the
+    targets of the card's own actions (owner, stage and its responsible user, status),
+    read before the duplicate is closed as merged."""
+
+    values: dict[str, object]
+    actions: dict[str, object]
+
+    @property
+    def names(self) -> list[str]:
+        return sorted([*self.values, *self.actions])
+
+
+def _take_check(
+    actor: User, survivor: Customer, duplicate: Customer, names, *, reason: str = ""
+) -> Taken:
+    """What to take from the duplicate, validated; nothing is written.
 
     Raises ``ValidationError`` under ``take_from_duplicate`` naming each refused field
-    (an unknown name, a value of another kind of card, an unreadable value), or under the
+    (an unknown name, the kind or team, a value of another kind of card, an unreadable
+    value, an owner, stage or status that its own action's rules refuse), or under the
     field itself for a value the card's rules refuse.
     """
     if names is None:
-        return {}
+        return Taken(values={}, actions={})
     if isinstance(names, str) or not all(isinstance(n, str) for n in names):
         raise ValidationError(
             {"take_from_duplicate": [_("Give a list of field names.")]}, code="invalid"
         )
     wanted = list(dict.fromkeys(names))
+    owner_taken = "owner" in wanted and _differs(survivor, duplicate, "owner")
     refused = []
     for name in wanted:
-        why = _take_refusal(name, survivor, duplicate)
+        if name in ACTION_FIELDS and not _differs(survivor, duplicate, name):
+            continue  # the same on both cards: nothing to take, no rule to apply
+        why = _take_refusal(name, survivor, duplicate, actor=actor, owner_taken=owner_taken)
+        if not why and name == "status" and not (reason or "").strip():
+            # The status change's rule: leaving the active trade, or reopening, says why.
+            reopening = survivor.status == Customer.Status.CLOSED
+            if duplicate.status in REASON_REQUIRED or reopening:
+                why = _("Say why the status changes.")
         if why:
             refused.append(f"{name}: {why}")
     if refused:
         raise ValidationError({"take_from_duplicate": refused}, code="invalid")
-    taken = {
-        name: getattr(duplicate, name) for name in wanted if _differs(survivor, duplicate, name)
-    }
+    differing = [name for name in wanted if _differs(survivor, duplicate, name)]
+    actions = {}
+    if "owner" in differing:
+        actions["owner"] = duplicate.owner
+    if "stage" in differing:
+        actions["stage"] = (duplicate.stage, duplicate.stage_owner)
+    if "status" in differing:
+        actions["status"] = duplicate.status
+    taken = {name: getattr(duplicate, name) for name in differing if name not in ACTION_FIELDS}
     personal = {name: value for name, value in taken.items() if name in _PERSONAL}
     if personal:
         # The card's own rules (a name is required, a phone or e-mail well formed), as an
@@ -304,7 +440,31 @@ def _take_check(survivor: Customer, duplicate: Customer, names) -> dict[str, obj
         card_name = taken.get("name", survivor.name or "-")
         checked = _validate_card(survivor.kind, {**personal, "name": card_name})
         taken.update({field_name: checked[field_name] for field_name in personal})
-    return taken
+    return Taken(values=taken, actions=actions)
+
+
+def _take_by_actions(actor: User, survivor: Customer, actions: dict, reason: str) -> None:
+    """Take the owner, stage and status through the card's own actions, in this order (the
+    stage's responsible user and a reopening are judged with the new owner), each with its
+    history row and its event. They check their rules again on the locked card: a refusal
+    rolls the whole merge back."""
+    if "owner" in actions:
+        customer_owner_change(
+            actor=actor, customer_id=survivor.pk, owner=actions["owner"], reason=reason
+        )
+    if "stage" in actions:
+        to_stage, responsible = actions["stage"]
+        stage_move(
+            actor=actor,
+            customer_id=survivor.pk,
+            to_stage=to_stage,
+            responsible=responsible,
+            note=reason,
+        )
+    if "status" in actions:
+        customer_status_change(
+            actor=actor, customer_id=survivor.pk, to_status=actions["status"], reason=reason
+        )
 
 
 def _take_apply(actor: User, survivor: Customer, duplicate: Customer, taken: dict) -> None:
@@ -364,12 +524,16 @@ def customer_merge(
 ) -> dict[str, int]:
     """Merge the duplicate card into the survivor; returns the rows moved per model.
 
-    ``take_from_duplicate`` names the card's fields (``merge_policies.MERGEABLE_FIELDS``)
-    whose value the survivor takes from the duplicate; every other value of the survivor
-    stays. The audit event names those fields, never their values.
+    ``take_from_duplicate`` names the card's fields (``TAKEABLE_FIELDS``) whose value the
+    survivor takes from the duplicate; every other value of the survivor stays. The owner
+    (with his team), the stage and the status are taken by an owner change, a stage move
+    (the duplicate's responsible user) and a status change, with their rules, history rows
+    and events, in this transaction. The audit event names the fields taken, never their
+    values.
 
     Raises ``ValidationError`` listing the conflicting records (model names and counts)
-    when a policy refuses, or the fields that cannot be taken, before anything is written.
+    when a policy refuses, or the fields that cannot be taken, before anything is written;
+    a refusal of one of the card's actions afterwards rolls the whole merge back.
     """
     _pair(actor, survivor_id, duplicate_id)
     # Locked in id order whichever card survives: opposite merges queue, never deadlock.
@@ -381,7 +545,8 @@ def customer_merge(
     }
     survivor, duplicate = locked[int(survivor_id)], locked[int(duplicate_id)]
     _refuse_merged_cards(survivor, duplicate)
-    taken = _take_check(survivor, duplicate, take_from_duplicate)
+    take = _take_check(actor, survivor, duplicate, take_from_duplicate, reason=reason)
+    taken = take.values
     note = f"merged {duplicate.code} into {survivor.code}"
 
     plan, refused = _plan(survivor, duplicate)
@@ -426,6 +591,7 @@ def customer_merge(
     _save(survivor, actor, note)
     if _PERSONAL & set(taken):
         search.customer_digests_write(survivor)
+    _take_by_actions(actor, survivor, take.actions, (reason or "").strip())
     record_event(
         action=events.CUSTOMER_MERGED,
         actor=actor,
@@ -439,7 +605,7 @@ def customer_merge(
             "combined": combined,
             "merged_cards_repointed": repointed,
             # Names only: the values are personal data (DESIGN §3).
-            "taken_from_duplicate": sorted(taken),
+            "taken_from_duplicate": take.names,
         },
     )
     return moved
@@ -462,6 +628,8 @@ class FieldComparison:
     mergeable: bool
     personal: bool
     note: str = ""
+    # For a choice taken by the card's own action (owner, stage, status): what taking it does.
+    hint: str = ""
 
 
 @dataclass(frozen=True)
@@ -504,6 +672,28 @@ def _shown(card: Customer, name: str):
     return getattr(card, name)
 
 
+_ACTION_HINTS = {
+    "owner": gettext_lazy("Taken as an owner change: his team comes with him."),
+    "stage": gettext_lazy("Taken as a stage move, with the duplicate's responsible user."),
+    "status": gettext_lazy("Taken as a status change (the merge's reason is its reason)."),
+}
+
+
+def _preview_choice(actor: User, survivor: Customer, duplicate: Customer, name: str):
+    """(why the differing ``name`` cannot be taken, what taking it does) for the preview.
+    A stage or status that the card's rules allow only under the duplicate's owner may be
+    chosen with the owner; the hint says so (the merge refuses it alone)."""
+    note = _take_refusal(name, survivor, duplicate, actor=actor)
+    if name not in ACTION_FIELDS:
+        return note, ""
+    hint = str(_ACTION_HINTS[name])
+    if note and name != "owner" and _differs(survivor, duplicate, "owner"):
+        with_owner = _take_refusal(name, survivor, duplicate, actor=actor, owner_taken=True)
+        if not with_owner and not _owner_refusal(actor, survivor, duplicate):
+            return "", " ".join([hint, _("Only together with the duplicate's owner.")])
+    return note, "" if note else hint
+
+
 def customer_merge_preview(*, actor: User, survivor_id, duplicate_id) -> MergePreview:
     """Both cards side by side (masked as on the card), which fields differ and may be
     taken from the duplicate, the duplicate's records that would move, stay or combine,
@@ -513,7 +703,9 @@ def customer_merge_preview(*, actor: User, survivor_id, duplicate_id) -> MergePr
     _pair(actor, survivor_id, duplicate_id)
     cards = {
         c.pk: c
-        for c in Customer.objects.select_related("owner", "team", "business_type", "tier", "stage")
+        for c in Customer.objects.select_related(
+            "owner", "team", "business_type", "tier", "stage", "stage_owner"
+        )
         .filter(pk__in=[survivor_id, duplicate_id])
         .preload_keys()
     }
@@ -527,10 +719,7 @@ def customer_merge_preview(*, actor: User, survivor_id, duplicate_id) -> MergePr
         if not (_applies(name, survivor) or _applies(name, duplicate)):
             continue
         differs = _differs(survivor, duplicate, name)
-        if name in SHOWN_ONLY_FIELDS:
-            note = _("Changed on the card itself, not by a merge.")
-        else:
-            note = _take_refusal(name, survivor, duplicate) if differs else ""
+        note, hint = _preview_choice(actor, survivor, duplicate, name) if differs else ("", "")
         preview.fields.append(
             FieldComparison(
                 name=name,
@@ -540,7 +729,8 @@ def customer_merge_preview(*, actor: User, survivor_id, duplicate_id) -> MergePr
                 differs=differs,
                 mergeable=differs and not note,
                 personal=name in _PERSONAL,
-                note=note if differs else "",
+                note=note,
+                hint=hint,
             )
         )
     plan, refused = _plan(survivor, duplicate)

@@ -135,6 +135,18 @@ def test_individuals_names_are_masked_in_the_preview(client, people):
     assert 'data-field="trading_address"' not in html
 
 
+def test_choice_values_are_shown_by_their_labels_not_their_codes(client, people, pair):
+    survivor, duplicate = pair
+    Customer.objects.filter(pk=survivor.pk).update(language="zh-hans")
+    Customer.objects.filter(pk=duplicate.pk).update(language="en")
+    client.force_login(people["manager"])
+    html = client.get(_preview_url(survivor, duplicate)).content.decode()
+    compare = html[html.index('data-testid="merge-compare"') :]
+    compare = compare[: compare.index("</table>")]
+    assert "Simplified Chinese" in compare and ">English<" in compare
+    assert "zh-hans" not in compare
+
+
 def test_the_preview_shows_what_would_refuse_the_merge(client, people, pair):
     from tests.testapp.models import Membership
 
@@ -250,7 +262,7 @@ def test_taking_a_tier_recomputes_the_reverification_date(people, pair):
 
 @pytest.mark.parametrize(
     "names",
-    [["password"], ["owner"], ["status"], ["kind"], ["data_key_id"], ["birth_date"]],
+    [["password"], ["team"], ["kind"], ["data_key_id"], ["birth_date"]],
 )
 def test_a_field_that_cannot_be_taken_refuses_the_whole_merge(people, pair, names):
     survivor, duplicate = pair

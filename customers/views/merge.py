@@ -14,7 +14,7 @@ from decimal import Decimal
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import FieldDoesNotExist, PermissionDenied, ValidationError
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import formats
@@ -55,14 +55,21 @@ def _ids(form) -> tuple[int, int]:
     return found[codes[0]], found[codes[1]]
 
 
+def _choices(name: str) -> dict:
+    try:
+        field = Customer._meta.get_field(name)
+    except FieldDoesNotExist:
+        return {}
+    return dict(field.flatchoices) if getattr(field, "choices", None) else {}
+
+
 def _shown(name: str, value, card: Customer) -> str:
     """A preview value for the page, formatted as the card formats it."""
     if value is None or value == "":
         return "—"
-    if name == "kind":
-        return str(Customer.Kind(value).label)
-    if name == "status":
-        return str(Customer.Status(value).label)
+    choices = _choices(name)
+    if choices:  # kind, status, language, currency …: the label, never the stored code
+        return str(choices.get(value, value))
     if name in MONEY_FIELDS and isinstance(value, Decimal):
         currency = getattr(card, MONEY_FIELDS[name], "") if MONEY_FIELDS[name] else ""
         return format_money(value, currency or "CNY")
@@ -84,6 +91,7 @@ def _rows(preview: MergePreview, choices: dict[str, str]) -> list[dict]:
             "mergeable": row.mergeable,
             "personal": row.personal,
             "note": row.note,
+            "hint": row.hint,
             "take": choices.get(row.name) == "duplicate",
         }
         for row in preview.fields
