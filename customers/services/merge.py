@@ -377,6 +377,15 @@ def _take_refusal(
     return ""
 
 
+def _field_label(name: str) -> str:
+    """The card's label for a field ("Service stage"), the name as given when the card has
+    no such field (an unknown name sent to the API)."""
+    try:
+        return str(capfirst(Customer._meta.get_field(name).verbose_name))
+    except FieldDoesNotExist:
+        return name
+
+
 @dataclass(frozen=True)
 class Taken:
     """What the survivor takes from the duplicate: values set through its fields, and the
@@ -420,7 +429,7 @@ def _take_check(
             if duplicate.status in REASON_REQUIRED or reopening:
                 why = _("Say why the status changes.")
         if why:
-            refused.append(f"{name}: {why}")
+            refused.append(f"{_field_label(name)}: {why}")
     if refused:
         raise ValidationError({"take_from_duplicate": refused}, code="invalid")
     differing = [name for name in wanted if _differs(survivor, duplicate, name)]

@@ -136,7 +136,7 @@ def test_a_manager_cannot_take_an_owner_of_another_team(people, pair, monkeypatc
         _merge(manager, survivor, duplicate, ["owner"])
 
     assert refused.value.message_dict["take_from_duplicate"] == [
-        "owner: The duplicate's owner cannot be made owner by you: choose an active sales "
+        "Owner: The duplicate's owner cannot be made owner by you: choose an active sales "
         "rep or manager of your own team (the general manager: of any team)."
     ]
     _assert_nothing_merged(survivor, duplicate, people["owner"].pk)
@@ -153,7 +153,7 @@ def test_an_inactive_owner_cannot_be_taken(people, pair):
         _merge(people["manager"], survivor, duplicate, ["owner"])
 
     assert refused.value.message_dict["take_from_duplicate"][0].startswith(
-        "owner: The duplicate's owner cannot be made owner by you"
+        "Owner: The duplicate's owner cannot be made owner by you"
     )
     _assert_nothing_merged(survivor, duplicate, people["owner"].pk)
 
@@ -228,7 +228,8 @@ def test_a_stage_whose_responsible_works_on_another_team_needs_the_owner_too(peo
     with pytest.raises(ValidationError) as refused:
         _merge(gm, survivor, duplicate, ["stage"])
     assert refused.value.message_dict["take_from_duplicate"] == [
-        "stage: The duplicate's stage has no responsible user who works on the surviving card."
+        "Service stage: The duplicate's stage has no responsible user who works on the "
+        "surviving card."
     ]
     assert _events(events.CUSTOMER_MERGED) == []
 
@@ -271,7 +272,7 @@ def test_a_status_transition_not_allowed_is_refused_with_its_message(people, pai
         _merge(people["manager"], survivor, duplicate, ["status", "owner"])
 
     assert refused.value.message_dict["take_from_duplicate"] == [
-        "status: A Prospect card cannot become Dormant."
+        "Status: A Prospect card cannot become Dormant."
     ]
     _assert_nothing_merged(survivor, duplicate, people["owner"].pk)
     preview = customer_merge_preview(
@@ -291,7 +292,7 @@ def test_a_status_that_needs_a_reason_is_refused_without_one(people, pair):
     with pytest.raises(ValidationError) as refused:
         _merge(people["manager"], survivor, duplicate, ["status"], reason="")
     assert refused.value.message_dict["take_from_duplicate"] == [
-        "status: Say why the status changes."
+        "Status: Say why the status changes."
     ]
     _assert_nothing_merged(survivor, duplicate, people["owner"].pk)
 
@@ -471,7 +472,7 @@ def test_the_api_refuses_a_status_not_allowed_with_400(people, pair):
     )
     assert response.status_code == 400
     assert response.json()["take_from_duplicate"] == [
-        "status: A Prospect card cannot become Dormant."
+        "Status: A Prospect card cannot become Dormant."
     ]
     _assert_nothing_merged(survivor, duplicate, people["owner"].pk)
 
