@@ -1,7 +1,15 @@
-"""The follow-up calendar's dates (issue 13 item 4): pure functions, no database.
+"""The follow-up calendar's dates (issue 13 item 4): pure functions, apart from
+``names_preload``'s one unwrap of keys (its reads are ``selectors.follow_up_calendar`` and
+``selectors.follow_up_overdue_before``).
 
 Weeks start on Monday. A month is shown as the whole weeks that cover it (the days of the
 neighbouring months greyed); a week is Monday to Sunday; a day is itself.
+
+A range that holds today also lists, above it, the follow-ups still not done from before its
+first day (``Overdue``): otherwise last month's overdue ones would only show in last month's page. A
+planned visit on a past day is flagged "not recorded": recording a visit from the plan
+(``services.visit_record``) always moves the entry's ``next_visit_on`` on (or clears it),
+so an active entry still dated in the past was not recorded.
 """
 
 from __future__ import annotations
@@ -25,6 +33,7 @@ class Entry:
     owner: object | None  # the card's owner (follow-up) or the visiting rep (visit)
     overdue: bool = False
     record_id: int = 0
+    not_recorded: bool = False  # a planned visit on a past day, still on the plan
 
     @property
     def customer_id(self) -> int:
@@ -46,6 +55,24 @@ class Day:
     @property
     def overdue(self) -> int:
         return sum(1 for entry in self.entries if entry.overdue)
+
+
+@dataclass
+class Overdue:
+    """The follow-ups not done from before the range shown: the first few, and how many."""
+
+    entries: list[Entry]
+    total: int
+    more_link: str = ""  # where the ones not listed are ("+N more")
+    phone_shown: int = 5  # listed on a phone (below 768 px), above its list of days
+
+    @property
+    def more(self) -> int:
+        return self.total - len(self.entries)
+
+    @property
+    def phone_more(self) -> int:
+        return self.total - min(len(self.entries), self.phone_shown)
 
 
 # Dates the calendar pages through (a month or a week away never leaves ``date``'s range).
@@ -129,3 +156,24 @@ def build_days(
 def weeks(days: list[Day]) -> list[list[Day]]:
     """Rows of seven days (the month grid)."""
     return [days[i : i + 7] for i in range(0, len(days), 7)]
+
+
+def shows_overdue_before(start: date, end: date, today: date) -> bool:
+    """Whether the range lists the overdue follow-ups from before it (it holds today)."""
+    return start <= today <= end
+
+
+def flag_unrecorded_visits(found: dict[date, tuple[list[Entry], int]], today: date) -> None:
+    """Flag the planned visits of ``found`` (day → (entries, hidden)) on a past day."""
+    for entries, _hidden in found.values():
+        for entry in entries:
+            entry.not_recorded = entry.kind == "visit" and entry.day < today
+
+
+def names_preload(found: dict[date, tuple[list[Entry], int]], overdue: Overdue | None) -> int:
+    """Unwrap the keys of every card shown (the range's and the strip's) in one query."""
+    from crm.encryption import data_keys_preload
+
+    entries = [entry for shown, _hidden in found.values() for entry in shown]
+    entries += overdue.entries if overdue else []
+    return data_keys_preload({entry.customer.data_key_id for entry in entries})

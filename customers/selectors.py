@@ -933,6 +933,26 @@ def dashboard_privacy(*, today: date | None = None, days: int = 14, threshold: i
 # --- the follow-up calendar (issue 13 item 4) ---------------------------------------------
 
 
+def _calendar_scope(user, *, owner_id: int | None, team_id: int | None):
+    """The calendar's two sources on the cards ``user`` may see (merged ones aside), narrowed
+    to a card owner (a follow-up) or visiting rep (a visit), or to their team: the follow-ups
+    not done and the active visit plan entries, not yet limited to dates."""
+    visible = perms.visible_customers(
+        user, Customer.objects.exclude(status=Customer.Status.MERGED)
+    ).values("pk")
+    follow_ups = Interaction.objects.filter(customer__in=visible, follow_up_done=False)
+    visits = VisitPlanEntry.objects.filter(
+        customer__in=visible, status=VisitPlanEntry.Status.ACTIVE
+    )
+    if owner_id is not None:
+        follow_ups = follow_ups.filter(customer__owner_id=owner_id)
+        visits = visits.filter(rep_id=owner_id)
+    if team_id is not None:
+        follow_ups = follow_ups.filter(customer__owner__team_id=team_id)
+        visits = visits.filter(rep__team_id=team_id)
+    return follow_ups, visits
+
+
 def follow_up_calendar(
     user,
     *,
@@ -962,9 +982,6 @@ def follow_up_calendar(
     from customers.calendar import Entry
 
     today = today or timezone.localdate()
-    visible = perms.visible_customers(
-        user, Customer.objects.exclude(status=Customer.Status.MERGED)
-    ).values("pk")
 
     def capped(queryset, day_field, order):
         return queryset.annotate(
@@ -972,24 +989,9 @@ def follow_up_calendar(
             day_total=Window(Count("pk"), partition_by=[F(day_field)]),
         ).filter(day_rank__lte=per_day)
 
-    follow_ups = Interaction.objects.filter(
-        customer__in=visible,
-        follow_up_done=False,
-        next_follow_up__gte=start,
-        next_follow_up__lte=end,
-    )
-    visits = VisitPlanEntry.objects.filter(
-        customer__in=visible,
-        status=VisitPlanEntry.Status.ACTIVE,
-        next_visit_on__gte=start,
-        next_visit_on__lte=end,
-    )
-    if owner_id is not None:
-        follow_ups = follow_ups.filter(customer__owner_id=owner_id)
-        visits = visits.filter(rep_id=owner_id)
-    if team_id is not None:
-        follow_ups = follow_ups.filter(customer__owner__team_id=team_id)
-        visits = visits.filter(rep__team_id=team_id)
+    follow_ups, visits = _calendar_scope(user, owner_id=owner_id, team_id=team_id)
+    follow_ups = follow_ups.filter(next_follow_up__gte=start, next_follow_up__lte=end)
+    visits = visits.filter(next_visit_on__gte=start, next_visit_on__lte=end)
     follow_ups = list(
         capped(follow_ups, "next_follow_up", [F("customer__code").asc(), F("pk").asc()])
         .select_related("customer", "customer__owner")
@@ -1022,3 +1024,38 @@ def follow_up_calendar(
         shown = found[:per_day]
         days[day] = (shown, total - len(shown))
     return days
+
+
+def follow_up_overdue_before(
+    user,
+    *,
+    before: date,
+    today: date,
+    owner_id: int | None = None,
+    team_id: int | None = None,
+    limit: int = 20,
+):
+    """The follow-ups not done, due before ``before`` (and before ``today``), in the
+    calendar's scope and pickers (``_calendar_scope``): the ``limit`` oldest, and how many
+    in all (``calendar.Overdue``).
+
+    One query: each row carries the total (a window over the whole result, counted before
+    the limit). Names are not unwrapped here: the page does it once with the range's
+    (``calendar.names_preload``).
+    """
+    from django.db.models import Window
+
+    from customers.calendar import Entry, Overdue
+
+    follow_ups, _visits = _calendar_scope(user, owner_id=owner_id, team_id=team_id)
+    rows = list(
+        follow_ups.filter(next_follow_up__lt=min(before, today))
+        .annotate(overdue_total=Window(Count("pk")))
+        .select_related("customer", "customer__owner")
+        .order_by("next_follow_up", "customer__code", "pk")[:limit]
+    )
+    entries = [
+        Entry("follow_up", row.next_follow_up, row.customer, row.customer.owner, True, row.pk)
+        for row in rows
+    ]
+    return Overdue(entries=entries, total=rows[0].overdue_total if rows else 0)

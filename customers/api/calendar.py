@@ -3,7 +3,10 @@
 
 Ids and codes only (no name: nothing personal). At most 62 days a request (400 beyond);
 without dates, the current week. At most ``PER_DAY`` entries a day of each kind; a day with
-more says how many were left out in ``more``.
+more says how many were left out in ``more``. A planned visit on a past day is
+``not_recorded``. A range that holds today also gives the follow-ups overdue from before
+its start (``overdue_before_range``, the ``OVERDUE_LIMIT`` oldest, and how many in all in
+``overdue_before_range_count``); otherwise that list is empty and the count 0.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from customers import selectors
 from customers.api.permissions import CanViewCustomers
 
 PER_DAY = 100
+OVERDUE_LIMIT = 100
 
 
 class CalendarQuery(serializers.Serializer):
@@ -55,6 +59,7 @@ class CalendarEntryOutput(serializers.Serializer):
     date = serializers.DateField(source="day")
     owner = serializers.IntegerField(source="owner.pk", allow_null=True)
     overdue = serializers.BooleanField()
+    not_recorded = serializers.BooleanField()
 
 
 class CalendarOutput(serializers.Serializer):
@@ -62,10 +67,14 @@ class CalendarOutput(serializers.Serializer):
     end = serializers.DateField()
     entries = CalendarEntryOutput(many=True)
     more = serializers.DictField(child=serializers.IntegerField())
+    overdue_before_range = CalendarEntryOutput(many=True)
+    overdue_before_range_count = serializers.IntegerField()
 
 
 class CustomerCalendarApi(APIView):
-    """Follow-ups due (not done; ``overdue`` before today) and planned visits, by date.
+    """Follow-ups due (not done; ``overdue`` before today) and planned visits (on a past
+    day ``not_recorded``), by date; with a range holding today, the overdue follow-ups from
+    before it (``overdue_before_range``, oldest first, and ``overdue_before_range_count``).
 
     ``owner``: a card's owner (follow-ups) or the visiting rep (visits); ``team``: theirs.
     Only the cards the caller may see, as in the customer list.
@@ -86,16 +95,36 @@ class CustomerCalendarApi(APIView):
         query = CalendarQuery(data=request.query_params)
         query.is_valid(raise_exception=True)
         data = query.validated_data
+        today = timezone.localdate()
         found = selectors.follow_up_calendar(
             request.user,
             start=data["start"],
             end=data["end"],
+            today=today,
             owner_id=data.get("owner"),
             team_id=data.get("team"),
             per_day=PER_DAY,
             names=False,
         )
+        cal.flag_unrecorded_visits(found, today)
+        overdue = cal.Overdue(entries=[], total=0)
+        if cal.shows_overdue_before(data["start"], data["end"], today):
+            overdue = selectors.follow_up_overdue_before(
+                request.user,
+                before=data["start"],
+                today=today,
+                owner_id=data.get("owner"),
+                team_id=data.get("team"),
+                limit=OVERDUE_LIMIT,
+            )
         entries = [entry for day in sorted(found) for entry in found[day][0]]
         more = {day.isoformat(): found[day][1] for day in sorted(found) if found[day][1]}
-        output = {"start": data["start"], "end": data["end"], "entries": entries, "more": more}
+        output = {
+            "start": data["start"],
+            "end": data["end"],
+            "entries": entries,
+            "more": more,
+            "overdue_before_range": overdue.entries,
+            "overdue_before_range_count": overdue.total,
+        }
         return Response(CalendarOutput(output).data)

@@ -5,6 +5,11 @@ The same visibility as the customer list (``selectors.follow_up_calendar`` filte
 ``visible_customers``). A manager narrows to one of his reps, the general manager to a
 team or a rep; a rep sees his own cards. Entries come in a fixed number of queries, at
 most a few per day; the rest of a day is "+N more", a link to a closer view.
+
+A range that holds today lists above it the follow-ups overdue from before its first day
+(``OVERDUE_SHOWN`` of them, oldest first — a few on a phone — then "+N more" to the
+dashboard): one more query, whatever their number. The cards' keys, the range's and the
+strip's, are unwrapped together.
 """
 
 from __future__ import annotations
@@ -27,6 +32,8 @@ from customers import selectors
 PER_DAY = {"month": 3, "week": 10, "day": 100}
 # Where a day's "+N more" leads: a closer view of the same day.
 CLOSER = {"month": "week", "week": "day"}
+# Overdue follow-ups from before the range listed above it (the rest: "+N more").
+OVERDUE_SHOWN = 20
 
 
 def _int(value) -> int | None:
@@ -93,7 +100,22 @@ def calendar_view(request):
         owner_id=owner_id,
         team_id=team_id,
         per_day=PER_DAY[view],
+        names=False,  # with the strip's, below
     )
+    cal.flag_unrecorded_visits(found, today)
+    overdue = None
+    if cal.shows_overdue_before(start, end, today):
+        overdue = selectors.follow_up_overdue_before(
+            request.user,
+            before=start,
+            today=today,
+            owner_id=owner_id,
+            team_id=team_id,
+            limit=OVERDUE_SHOWN,
+        )
+        # "+N more": the list has no filter on overdue follow-ups; the dashboard lists them.
+        overdue.more_link = reverse("home")
+    cal.names_preload(found, overdue)
     days = cal.build_days(view, anchor, today, found)
     for day in days:
         day.link = _link("day", day.day, owner_id, team_id)
@@ -109,6 +131,7 @@ def calendar_view(request):
             "end": end,
             "today": today,
             "days": days,
+            "overdue": overdue if overdue and overdue.total else None,
             "weeks": cal.weeks(days) if view == "month" else [],
             "weekdays": [day.day for day in days[:7]],
             "empty": not any(day.total for day in days),
