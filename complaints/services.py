@@ -151,81 +151,16 @@ def _grant_access(complaint: Complaint, actor) -> None:
     """Let the assignee see the complaint's card (masked) while the complaint is open: a
     direct guardian grant, remembered on the complaint so that closing revokes it. A grant
     the assignee already held (given by the card's owner) is left as it is and not taken
-    over."""
+    over; one another open complaint gave him is shared (``_grant_access_in_bulk``)."""
     if complaint.customer_id is None or complaint.assignee_id is None:
         return
-    if customer_perms.can_see(complaint.assignee, complaint.customer):
-        existing = CustomerUserObjectPermission.objects.filter(
-            user_id=complaint.assignee_id,
-            content_object_id=complaint.customer_id,
-            permission__codename="view_customer",
-        ).first()
-        # A grant another open complaint gave him is shared; any other way he sees the card
-        # (his own card, an owner's grant) needs nothing from us.
-        if existing is not None and (
-            Complaint.objects.filter(access_grant_id=existing.pk).exclude(pk=complaint.pk).exists()
-        ):
-            complaint.access_grant_id = existing.pk
-        return
-    grant = (
-        CustomerUserObjectPermission.objects.select_for_update()
-        .filter(
-            user_id=complaint.assignee_id,
-            content_object_id=complaint.customer_id,
-            permission__codename="view_customer",
-        )
-        .first()
-    )
-    if grant is None:
-        grant = CustomerUserObjectPermission(
-            user_id=complaint.assignee_id,
-            permission=_view_permission(),
-            content_object_id=complaint.customer_id,
-            granted_by=actor,
-            expires_at=None,
-        )
-    else:  # an expired grant: live again while the complaint is open
-        grant.expires_at, grant.granted_by, grant.granted_at = None, actor, timezone.now()
-    _save(grant, actor)
-    complaint.access_grant_id = grant.pk
-    record_event(
-        action=events.COMPLAINT_ACCESS_GRANTED,
-        actor=actor,
-        obj=complaint,
-        data={
-            "customer_id": complaint.customer_id,
-            "user_id": complaint.assignee_id,
-            "grant_id": grant.pk,
-        },
-    )
+    _grant_access_in_bulk([complaint], complaint.assignee, actor)
 
 
 def _revoke_access(complaint: Complaint, actor) -> None:
     """Withdraw the grant this complaint gave, unless another open complaint of the same
-    assignee on the same card still needs it."""
-    grant_id = complaint.access_grant_id
-    complaint.access_grant_id = None
-    if grant_id is None:
-        return
-    still_needed = (
-        Complaint.objects.filter(access_grant_id=grant_id, status__in=OPEN_STATUSES)
-        .exclude(pk=complaint.pk)
-        .exists()
-    )
-    if still_needed:
-        return
-    grant = CustomerUserObjectPermission.objects.select_for_update().filter(pk=grant_id).first()
-    if grant is None:
-        return
-    user_id = grant.user_id
-    grant._history_user = actor
-    grant.delete()
-    record_event(
-        action=events.COMPLAINT_ACCESS_REVOKED,
-        actor=actor,
-        obj=complaint,
-        data={"customer_id": complaint.customer_id, "user_id": user_id, "grant_id": grant_id},
-    )
+    assignee on the same card still needs it (``_revoke_access_in_bulk``)."""
+    _revoke_access_in_bulk([complaint], actor)
 
 
 # --- caller look-up -----------------------------------------------------------------------
