@@ -129,16 +129,12 @@ class ComplaintChecker(Checker):
         return found
 
     def _choice(self, row: Row, cells: dict, column: str, table: dict, default: str = ""):
-        text = checks.text(row, cells, column)
-        if not text:
+        if not checks.text(row, cells, column).strip():
             if not default:
                 row.add(column, common.REQUIRED)
             return default
-        value = table.get(checks.folded(text))
-        if value is None:
-            row.add(column, BAD_CHOICE, choices=", ".join(sorted(set(table.values()))))
-            return default
-        return value
+        choices = ", ".join(sorted(set(table.values())))
+        return checks.coded(row, cells, column, table, BAD_CHOICE, choices=choices) or default
 
     def _moment(self, row: Row, cells: dict, column: str, now) -> datetime.datetime | None:
         text = checks.text(row, cells, column)

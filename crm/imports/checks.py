@@ -146,6 +146,19 @@ def folded(value: str) -> str:
     return unicodedata.normalize("NFKC", value).strip().casefold()
 
 
+def coded(row: Row, cells: dict, column: str, table: dict[str, str], message: str, **params):
+    """A cell naming one of ``table``'s values (``aliases``) by its code or an alias, in any
+    case or width: that value; a blank cell: ""; anything else: ``message`` on the column
+    and ""."""
+    value = folded(text(row, cells, column))
+    if not value:
+        return ""
+    code = table.get(value, "")
+    if not code:
+        row.add(column, message, **params)
+    return code
+
+
 def aliases(table: dict[str, tuple[str, ...]]) -> dict[str, str]:
     """``{value: (alias, …)}`` → ``{folded alias or value: value}``."""
     return {folded(alias): value for value, names in table.items() for alias in (value, *names)}

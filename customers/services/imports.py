@@ -156,17 +156,7 @@ def _capital(row: Row, cells: dict) -> Decimal | None:
     return capital
 
 
-def _currency(row: Row, cells: dict) -> str:
-    """The capital's currency: an ISO 4217 code the card offers or its Chinese name."""
-    value = checks.text(row, cells, "registered_capital_currency").strip()
-    if not value:
-        return ""
-    code = CURRENCIES.get(checks.folded(value), "")
-    if not code:
-        row.add("registered_capital_currency", BAD_CURRENCY)
-    return code
-
-
+# The capital's currency: an ISO 4217 code the card offers or its Chinese name.
 CURRENCIES = checks.aliases(
     {
         Customer.Currency.CNY: ("人民币", "元", "rmb"),
@@ -178,17 +168,7 @@ CURRENCIES = checks.aliases(
 )
 
 
-def _language(row: Row, cells: dict) -> str:
-    """The customer's language: a code the card offers (en, zh-hans) or its name."""
-    value = checks.text(row, cells, "language").strip()
-    if not value:
-        return ""
-    code = LANGUAGES.get(checks.folded(value), "")
-    if not code:
-        row.add("language", BAD_LANGUAGE)
-    return code
-
-
+# The customer's language: a code the card offers (en, zh-hans) or its name.
 LANGUAGES = checks.aliases(
     {
         "en": ("English",),
@@ -331,8 +311,10 @@ class CustomerChecker(Checker):
                 row.add("owner", message)
 
         values["registered_capital"] = _capital(row, cells)
-        values["registered_capital_currency"] = _currency(row, cells)
-        values["language"] = _language(row, cells)
+        values["registered_capital_currency"] = checks.coded(
+            row, cells, "registered_capital_currency", CURRENCIES, BAD_CURRENCY
+        )
+        values["language"] = checks.coded(row, cells, "language", LANGUAGES, BAD_LANGUAGE)
         values["birth_date"] = born = checks.date(row, cells, "birth_date")
         if born is not None and born > timezone.localdate():
             row.add("birth_date", FUTURE_BIRTH_DATE)
