@@ -82,11 +82,12 @@ from customers.services.cards import (
 )
 from customers.services.records import stage_move
 from customers.services.workspace import (
-    REASON_REQUIRED,
-    STATUS_TRANSITIONS,
     customer_owner_change,
     customer_status_change,
     may_act_on,
+    may_reopen,
+    status_needs_reason,
+    status_transition_refusal,
 )
 
 # --- conflicts ----------------------------------------------------------------------------
@@ -334,15 +335,13 @@ def _status_refusal(
     transition from the survivor's status; a closed card reopened by its team's manager or
     the general manager. (The reason it needs is the merge's: checked when merging.)"""
     from_status, to_status = survivor.status, duplicate.status
-    if to_status not in STATUS_TRANSITIONS.get(from_status, ()):
-        return _("A %(from)s card cannot become %(to)s.") % {
-            "from": Customer.Status(from_status).label,
-            "to": Customer.Status(to_status).label,
-        }
+    refusal = status_transition_refusal(from_status, to_status)
+    if refusal:
+        return refusal
     if from_status == Customer.Status.CLOSED and not actor.has_perm(perms.VIEW_ALL):
         owner_id = (duplicate if owner_taken else survivor).owner_id
-        team = User.objects.filter(pk=owner_id).values_list("team__manager_id", flat=True)
-        if team.first() != actor.pk:
+        manager = User.objects.filter(pk=owner_id).values_list("team__manager_id", flat=True)
+        if not may_reopen(actor, manager.first()):
             return _("Only a manager may reopen a closed card.")
     return ""
 
@@ -423,11 +422,14 @@ def _take_check(
         if name in ACTION_FIELDS and not _differs(survivor, duplicate, name):
             continue  # the same on both cards: nothing to take, no rule to apply
         why = _take_refusal(name, survivor, duplicate, actor=actor, owner_taken=owner_taken)
-        if not why and name == "status" and not (reason or "").strip():
-            # The status change's rule: leaving the active trade, or reopening, says why.
-            reopening = survivor.status == Customer.Status.CLOSED
-            if duplicate.status in REASON_REQUIRED or reopening:
-                why = _("Say why the status changes.")
+        # The status change's rule: leaving the active trade, or reopening, says why.
+        if (
+            not why
+            and name == "status"
+            and not (reason or "").strip()
+            and status_needs_reason(survivor.status, duplicate.status)
+        ):
+            why = _("Say why the status changes.")
         if why:
             refused.append(f"{_field_label(name)}: {why}")
     if refused:

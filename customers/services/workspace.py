@@ -69,6 +69,28 @@ def status_choices_for(customer: Customer) -> list[tuple[str, str]]:
     return [(code, Status(code).label) for code in STATUS_TRANSITIONS.get(customer.status, ())]
 
 
+def status_transition_refusal(from_status: str, to_status: str) -> str:
+    """Why a card may not go from ``from_status`` to ``to_status`` ("" when it may)."""
+    if to_status in STATUS_TRANSITIONS.get(from_status, ()):
+        return ""
+    return _("A %(from)s card cannot become %(to)s.") % {
+        "from": Status(from_status).label,
+        "to": Status(to_status).label if to_status in Status.values else to_status,
+    }
+
+
+def may_reopen(actor: User, owner_team_manager_id: int | None) -> bool:
+    """A closed card is reopened by the manager of its owner's team or the general manager."""
+    return actor.has_perm(perms.VIEW_ALL) or (
+        owner_team_manager_id is not None and owner_team_manager_id == actor.pk
+    )
+
+
+def status_needs_reason(from_status: str, to_status: str) -> bool:
+    """Leaving the active trade (dormant, closed), or reopening, says why."""
+    return to_status in REASON_REQUIRED or from_status == Status.CLOSED
+
+
 @transaction.atomic
 def customer_status_change(
     *, actor: User, customer_id: int, to_status: str, reason: str = ""
@@ -83,26 +105,16 @@ def customer_status_change(
     customer = Customer.objects.select_for_update().get(pk=customer_id)
     reason = (reason or "").strip()
     from_status = customer.status
-    if to_status not in STATUS_TRANSITIONS.get(from_status, ()):
-        raise ValidationError(
-            {
-                "to_status": [
-                    _("A %(from)s card cannot become %(to)s.")
-                    % {
-                        "from": Status(from_status).label,
-                        "to": Status(to_status).label if to_status in Status.values else to_status,
-                    }
-                ]
-            }
-        )
-    reopening = from_status == Status.CLOSED
-    if reopening and not actor.has_perm(perms.VIEW_ALL):
+    refusal = status_transition_refusal(from_status, to_status)
+    if refusal:
+        raise ValidationError({"to_status": [refusal]})
+    if from_status == Status.CLOSED:
         team = customer.owner.team if customer.owner_id else None
-        if team is None or team.manager_id != actor.pk:
+        if not may_reopen(actor, team.manager_id if team is not None else None):
             raise perms.refuse(
                 actor, customer, "reopen", _("Only a manager may reopen a closed card.")
             )
-    if (to_status in REASON_REQUIRED or reopening) and not reason:
+    if status_needs_reason(from_status, to_status) and not reason:
         raise ValidationError({"reason": [_("Say why the status changes.")]})
     customer.status = to_status
     customer.version += 1
