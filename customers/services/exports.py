@@ -73,6 +73,7 @@ COLUMN_KEYS = (
     "stage",
     "reverification_due",
     "created_at",
+    "language",  # last: files read by position keep their columns
 )
 
 
@@ -106,6 +107,7 @@ CUSTOMER_COLUMNS = (
     "stage_id",
     "reverification_due",
     "created_at",
+    "language",
 )
 DOCUMENT_COLUMNS = ("id", "uid", "data_key_id", "customer_id", "doc_type", "number")
 # The related rows' labels, read in the same query as the card (no model per row).
@@ -142,6 +144,7 @@ class _Labels:
             for name, field in (
                 ("kind", Customer._meta.get_field("kind")),
                 ("status", Customer._meta.get_field("status")),
+                ("language", Customer._meta.get_field("language")),
                 ("doc_type", IdentityDocument._meta.get_field("doc_type")),
             )
         }
@@ -192,6 +195,7 @@ def _row(
             customer.reverification_due.isoformat() if customer.reverification_due else ""
         ),
         "created_at": timezone.localtime(customer.created_at).date().isoformat(),
+        "language": labels.choice("language", customer.language) if customer.language else "",
     }
     for field_name in PERSONAL_COLUMNS:
         row[field_name] = _personal(customer, field_name, clear)

@@ -77,6 +77,20 @@ def test_export_in_clear_for_a_user_who_may_reveal():
     assert result.filename.endswith(".csv") and result.content_type.startswith("text/csv")
 
 
+def test_the_language_is_the_last_column_by_its_label():
+    owner = rep()
+    chinese = make_customer(owner, language="zh-hans")
+    unknown = make_customer(owner)
+    result = customer_export(
+        actor=owner, filter_params={}, fmt="csv", purpose="internal", clear=False, reason=""
+    )
+    table = read_csv(result)
+    assert table[0][-2:] == ["Created at", "Language"]  # earlier columns keep their places
+    rows = by_code(table)
+    assert rows[chinese.code]["Language"] == "Simplified Chinese"
+    assert rows[unknown.code]["Language"] == ""
+
+
 def test_export_masked_for_a_user_who_may_not_reveal():
     customer = make_customer(name="张明华", phone="13812345678", email="zmh@example.com")
     number = customer.identity_documents.get().number
