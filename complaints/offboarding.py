@@ -1,16 +1,19 @@
 """A leaving user's complaints, for user administration (``crm.offboarding``).
 
-What is still his work: the complaints assigned to him that are not closed. Resolved and
-customer-informed ones count too (``services.OPEN_STATUSES``): he still tells the customer,
-makes the return visit and closes them, and the card's grant stays his until he does. The
-administrator who deactivates him sees how many and picks a successor among the active
-users who handle complaints (service staff and service managers); he never sees the
-complaints themselves. They move as an assignment does (``complaints_hand_over``).
+What is still their work: the complaints assigned to them that are not closed. Resolved
+and customer-informed ones count too (``services.OPEN_STATUSES``): they still tell the
+customer, make the return visit and close them, and the card's grant stays theirs until
+then. The administrator who deactivates them sees how many and picks a successor among the
+active users who handle complaints (service staff and service managers); the administrator
+never sees the complaints themselves. They move as an assignment does
+(``complaints_hand_over``), with the reason the administrator gave or none (no stored
+sentence: it would show untranslated).
 """
 
 from __future__ import annotations
 
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from crm import offboarding
 
@@ -27,12 +30,16 @@ def successors():
     return assignable_users()
 
 
+def describe(count: int) -> str:
+    return ngettext("%(count)d open complaint", "%(count)d open complaints", count) % {
+        "count": count
+    }
+
+
 def transfer(*, actor, user, successor, reason: str) -> int:
     from complaints.services import complaints_hand_over
 
-    return complaints_hand_over(
-        actor=actor, from_user=user, to_user=successor, reason=reason or "user deactivated"
-    )
+    return complaints_hand_over(actor=actor, from_user=user, to_user=successor, reason=reason)
 
 
 offboarding.register(
@@ -43,5 +50,7 @@ offboarding.register(
         successors=successors,
         transfer=transfer,
         order=20,
+        describe=describe,
+        taken_by=_("service staff or the service manager"),
     )
 )

@@ -178,15 +178,20 @@ def _user_update(*, actor: User, user: User, data: dict) -> User:
 
 
 @transaction.atomic
-def user_deactivate(*, actor: User, user: User, successor: User | None = None) -> int:
-    """Deactivate ``user`` and hand what he holds (his customer cards, his open
-    complaints…) to ``successor``.
+def user_deactivate(
+    *, actor: User, user: User, successor: User | None = None, reason: str = ""
+) -> int:
+    """Deactivate ``user`` and hand what they hold (their customer cards, their open
+    complaints…) and the teams they manage to ``successor``.
 
     A successor is required when the user holds anything (``crm.offboarding``); it must be
-    one of the holdings' candidates. Ends the user's sessions and API tokens. Nobody
-    deactivates himself; only a superuser deactivates a superuser. Returns how many
-    records were handed over; one ``user.deactivated`` event with the roles, the
-    successor and the count.
+    one of the holdings' candidates, and a sales manager when the user manages teams (who
+    then takes the teams over). A user who manages teams and holds nothing may leave
+    without a successor: the teams then have no manager. ``reason`` (optional, the
+    administrator's words) goes with the handed-over records and the event; nothing is
+    stored in its place. Ends the user's sessions and API tokens. Nobody deactivates
+    themselves; only a superuser deactivates a superuser. Returns how many records were
+    handed over; one ``user.deactivated`` event with the roles, the successor and the count.
     """
     require_perm(actor, "crm.change_user")
     if actor.pk == user.pk:
@@ -196,42 +201,47 @@ def user_deactivate(*, actor: User, user: User, successor: User | None = None) -
         raise PermissionDenied(_("Only a superuser may deactivate a superuser."))
     if not user.is_active:
         raise ValidationError({"user": [_("This user is already inactive.")]})
-    proposed = successor if successor is not None and successor.pk != user.pk else None
+    reason = (reason or "").strip()
     counts = offboarding.counts_for(user)
+    team_names = offboarding.managed_team_names(user)
     held = sum(count for _holding, count in counts)
-    moved: dict[str, int] = {}
-    if held:
-        if successor is None:
-            raise ValidationError(
-                {"successor": [_("This user still holds records: choose who takes them over.")]}
-            )
-        candidates = offboarding.successor_candidates(user, counts)
-        if not candidates.filter(pk=successor.pk).exists():
-            raise ValidationError(
-                {
-                    "successor": [
-                        _(
-                            "Choose an active user, other than this one, who may take over "
-                            "everything he holds."
-                        )
-                    ]
-                }
-            )
-        moved = offboarding.hand_over(
-            actor=actor, user=user, successor=successor, reason="user deactivated", counts=counts
+    if held and successor is None:
+        raise ValidationError(
+            {"successor": [_("This user still holds records: choose who takes them over.")]}
         )
+    if successor is not None and (held or team_names):
+        candidates = offboarding.successor_candidates(user, counts, team_names)
+        if not candidates.filter(pk=successor.pk).exists():
+            message = (
+                _(
+                    "Choose an active sales manager, other than this user, who may take over "
+                    "the teams they manage and everything they hold."
+                )
+                if team_names
+                else _(
+                    "Choose an active user, other than this one, who may take over everything "
+                    "they hold."
+                )
+            )
+            raise ValidationError({"successor": [message]})
     else:
         successor = None
+    moved: dict[str, int] = {}
+    if held:
+        moved = offboarding.hand_over(
+            actor=actor, user=user, successor=successor, reason=reason, counts=counts
+        )
     user.is_active = False
     user._history_user = actor
     user.save(update_fields=["is_active"])
     user_deactivated(actor=actor, user=user)
-    teams, new_manager = _teams_hand_over(actor=actor, user=user, successor=proposed)
+    teams, new_manager = _teams_hand_over(actor=actor, user=user, successor=successor)
     handed_over = sum(moved.values())
     auditing.record(
         action=events.USER_DEACTIVATED,
         actor=actor,
         obj=user,
+        reason=reason,
         data={
             "roles": _role_codes(user),
             "successor_id": successor.pk if successor else None,

@@ -1,13 +1,16 @@
 """A leaving user's customer cards, for user administration (``crm.offboarding``).
 
-The administrator who deactivates a user sees how many live cards he owns and picks a
-successor among the active sales reps and managers; he never sees the cards themselves.
-The cards move in batches, as a manager's hand-over does (``customers_book_transfer``).
+The administrator who deactivates a user sees how many live cards they own and picks a
+successor among the active sales reps and managers; the administrator never sees the cards
+themselves. The cards move in batches, as a manager's hand-over does
+(``customers_book_transfer``), with the reason the administrator gave or none: no sentence
+is stored for them, it would show untranslated on the cards' timelines.
 """
 
 from __future__ import annotations
 
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from crm import offboarding, roles
 
@@ -30,12 +33,14 @@ def successors():
     )
 
 
+def describe(count: int) -> str:
+    return ngettext("%(count)d customer card", "%(count)d customer cards", count) % {"count": count}
+
+
 def transfer(*, actor, user, successor, reason: str) -> int:
     from customers.services.workspace import customers_book_transfer
 
-    return customers_book_transfer(
-        actor=actor, from_user=user, to_user=successor, reason=reason or "user deactivated"
-    )
+    return customers_book_transfer(actor=actor, from_user=user, to_user=successor, reason=reason)
 
 
 offboarding.register(
@@ -46,5 +51,7 @@ offboarding.register(
         successors=successors,
         transfer=transfer,
         order=10,
+        describe=describe,
+        taken_by=_("a sales rep or a sales manager"),
     )
 )

@@ -124,9 +124,11 @@ def test_deactivating_staff_hands_the_open_complaints_to_the_successor(admin, ma
             successor.pk,
         )
         record = complaint.history.first()
-        assert (record.history_user, change_reason_of(record)) == (admin, "user deactivated")
+        # No stored English sentence: the administrator gave no reason.
+        assert (record.history_user, change_reason_of(record)) == (admin, "")
     handed = AuditEvent.objects.filter(action="complaints.assigned", actor=admin)
     assert sorted(int(e.object_id) for e in handed) == [received.pk, resolved.pk]
+    assert [e.reason for e in handed] == ["", ""]
     assert {tuple(sorted(e.data.items())) for e in handed} == {
         (("from_user_id", leaving.pk), ("handed_over", True), ("to_user_id", successor.pk))
     }

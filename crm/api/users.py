@@ -188,13 +188,15 @@ class UserDetailApi(_Base):
 
 
 class UserDeactivateApi(_Base):
-    """Deactivate a user, handing what he holds (customer cards) to ``successor``."""
+    """Deactivate a user, handing what they hold (customer cards, open complaints, the teams
+    they manage) to ``successor``, with an optional ``reason`` kept on every event."""
 
     @extend_schema_serializer(component_name="ManagedUserDeactivate")
     class InputSerializer(serializers.Serializer):
         successor = serializers.PrimaryKeyRelatedField(
             queryset=User.objects.all(), required=False, allow_null=True
         )
+        reason = serializers.CharField(required=False, allow_blank=True, max_length=200)
 
     @extend_schema(request=InputSerializer, responses=_UserDetailOutput)
     def post(self, request, pk):
@@ -202,7 +204,10 @@ class UserDeactivateApi(_Base):
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         moved = services.user_deactivate(
-            actor=request.user, user=user, successor=data.validated_data.get("successor")
+            actor=request.user,
+            user=user,
+            successor=data.validated_data.get("successor"),
+            reason=data.validated_data.get("reason", ""),
         )
         return self.detail(pk, handed_over=moved)
 

@@ -7,6 +7,7 @@ from django.urls import reverse
 
 from audit.models import AuditEvent
 from crm import roles
+from crm.fields import change_reason_of
 from crm.models import User
 from crm.security.models import RoleChange
 from crm.tests.factories import UserFactory
@@ -125,6 +126,21 @@ def test_deactivate_with_successor_and_reactivate(api, cast):
     assert not Customer.objects.filter(pk__in=[c.pk for c in cards]).exclude(owner=successor)
     back = api.post(reverse("user-reactivate", args=[owner.pk]))
     assert back.status_code == 200 and back.json()["is_active"] is True
+
+
+def test_deactivate_keeps_the_given_reason_on_its_events(api, cast):
+    owner, successor = cast["owner"], cast["south_manager"]
+    card = make_customer(owner)
+    response = api.post(
+        reverse("user-deactivate", args=[owner.pk]),
+        {"successor": successor.pk, "reason": "离职"},
+        format="json",
+    )
+    assert response.status_code == 200, response.content
+    deactivated = AuditEvent.objects.get(action="user.deactivated", object_id=str(owner.pk))
+    assert deactivated.reason == "离职"
+    record = Customer.history.filter(id=card.pk).order_by("-history_id").first()
+    assert (record.owner_id, change_reason_of(record)) == (successor.pk, "离职")
 
 
 def test_self_deactivation_is_refused(api, cast):

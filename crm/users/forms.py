@@ -5,7 +5,7 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from crm import selectors
+from crm import offboarding, selectors
 from crm.models import Team, User
 
 
@@ -117,20 +117,32 @@ class UserEditForm(_UserFields):
 
 
 class DeactivateForm(_Bootstrap, forms.Form):
+    """The successor is offered only when the user holds something or manages teams:
+    among those who may take all of it over (``crm.offboarding``), required when they
+    hold something. The help text says what they hold and who may take each over."""
+
     successor = forms.ModelChoiceField(
         label=_("Successor"), queryset=User.objects.none(), required=False
     )
+    reason = forms.CharField(
+        label=_("Reason"),
+        required=False,
+        max_length=200,
+        help_text=_("Optional; kept with the handed-over records and in the audit trail."),
+    )
 
-    def __init__(self, *args, user: User, holds: int, **kwargs):
+    def __init__(self, *args, user: User, counts, team_names: list[str], **kwargs):
         super().__init__(*args, **kwargs)
+        held = sum(count for _holding, count in counts)
+        if not (held or team_names):
+            del self.fields["successor"]
+            return
         field = self.fields["successor"]
-        field.queryset = selectors.successor_candidates(user=user)
+        field.queryset = offboarding.successor_candidates(user, counts, team_names)
         field.label_from_instance = _successor_label
-        field.required = holds > 0
-        field.help_text = _(
-            "An active user who may take over everything this user holds: his cards go to a "
-            "sales rep or manager, his complaints to service staff."
-        )
+        field.required = held > 0
+        items = _("; ").join(offboarding.hand_over_lines(counts, team_names))
+        field.help_text = _("Who may take over what this user holds: %(items)s.") % {"items": items}
 
 
 def _successor_label(user: User) -> str:

@@ -17,7 +17,7 @@ from django.urls import reverse_lazy
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from crm import roles, selectors, services
+from crm import offboarding, roles, selectors, services
 from crm.models import User
 from crm.paginator import EstimatedCountPaginator
 from crm.permissions import require_perm
@@ -139,15 +139,18 @@ def user_edit_view(request, pk):
 @login_required
 def user_deactivate_view(request, pk):
     user = _subject(request, pk)
-    holdings = selectors.user_holdings(user=user)
-    holds = sum(row["count"] for row in holdings)
-    form = DeactivateForm(_posted(request), user=user, holds=holds)
-    managed_teams = list(user.managed_teams.order_by("name").values_list("pk", "name"))
-    managed = [pk for pk, _name in managed_teams]
+    counts = offboarding.counts_for(user)
+    managed = list(user.managed_teams.order_by("name").values_list("pk", "name"))
+    team_ids, team_names = [pk for pk, _name in managed], [name for _pk, name in managed]
+    holds = sum(count for _holding, count in counts)
+    form = DeactivateForm(_posted(request), user=user, counts=counts, team_names=team_names)
     if request.method == "POST" and form.is_valid():
         try:
             moved = services.user_deactivate(
-                actor=request.user, user=user, successor=form.cleaned_data["successor"]
+                actor=request.user,
+                user=user,
+                successor=form.cleaned_data.get("successor"),
+                reason=form.cleaned_data["reason"],
             )
         except ValidationError as error:
             form_add_errors(form, error)
@@ -159,7 +162,7 @@ def user_deactivate_view(request, pk):
                 _("%(username)s was deactivated; %(count)d records were handed over.")
                 % {"username": user.username, "count": moved},
             )
-            orphans = ", ".join(selectors.teams_without_manager(team_ids=managed))
+            orphans = ", ".join(selectors.teams_without_manager(team_ids=team_ids))
             if orphans:
                 messages.warning(
                     request,
@@ -168,15 +171,22 @@ def user_deactivate_view(request, pk):
                 )
             return redirect("users:detail", pk=user.pk)
     status = 400 if form.errors else 200
+    successor = form.fields.get("successor")
     return render(
         request,
         "crm/users/deactivate.html",
         {
             "subject": user,
-            "holdings": holdings,
+            "holdings": [
+                {"key": holding.key, "label": holding.label, "count": count}
+                for holding, count in counts
+            ],
             "holds": holds,
             "form": form,
-            "managed_team_names": [name for _pk, name in managed_teams],
+            "managed_team_names": team_names,
+            "no_candidate": bool(holds)
+            and successor is not None
+            and not successor.queryset.exists(),
             "is_self": user.pk == request.user.pk,
         },
         status=status,

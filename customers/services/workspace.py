@@ -118,7 +118,7 @@ def customer_status_change(
         raise ValidationError({"reason": [_("Say why the status changes.")]})
     customer.status = to_status
     customer.version += 1
-    _save(customer, actor, reason or f"status: {to_status}")
+    _save(customer, actor, reason)
     record_event(
         action=events.CUSTOMER_STATUS_CHANGED,
         actor=actor,
@@ -193,7 +193,7 @@ def _reassign_one(actor: User, customer: Customer, owner: User, reason: str) -> 
         return False
     customer.owner, customer.team = owner, owner.team
     customer.version += 1
-    _save(customer, actor, reason or "owner: reassigned")
+    _save(customer, actor, reason)
     return True
 
 
