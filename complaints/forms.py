@@ -14,6 +14,7 @@ from complaints.models import (
     Severity,
     Survey,
 )
+from customers.forms import UserChoiceField
 
 
 class ComplaintForm(forms.Form):
@@ -60,7 +61,7 @@ class TransitionForm(forms.Form):
 
 
 class AssignForm(forms.Form):
-    user = forms.ModelChoiceField(label=_("Assign to"), queryset=None, required=False)
+    user = UserChoiceField(label=_("Assign to"), queryset=None, required=False)
 
     def __init__(self, *args, **kwargs):
         from complaints.selectors import assignable_users
@@ -82,6 +83,15 @@ class LinkForm(forms.Form):
     customer = forms.IntegerField(label=_("Customer id"), min_value=1)
 
 
+# The purposes of a caller look-up (``services.LOOKUP_PURPOSES``) with their labels: the
+# look-up form offers them and the audit console shows them (``registrations``).
+LOOKUP_PURPOSE_CHOICES = [
+    ("log_complaint", _("Log a complaint")),
+    ("complaint_handling", _("Complaint handling")),
+    ("inquiry", _("Answer an inquiry")),
+]
+
+
 class LookupForm(forms.Form):
     by = forms.ChoiceField(
         label=_("Look up by"),
@@ -92,14 +102,7 @@ class LookupForm(forms.Form):
         ],
     )
     value = forms.CharField(label=_("Exact value"), max_length=60)
-    purpose = forms.ChoiceField(
-        label=_("Purpose"),
-        choices=[
-            ("log_complaint", _("Log a complaint")),
-            ("complaint_handling", _("Complaint handling")),
-            ("inquiry", _("Answer an inquiry")),
-        ],
-    )
+    purpose = forms.ChoiceField(label=_("Purpose"), choices=LOOKUP_PURPOSE_CHOICES)
 
 
 class SurveyForm(forms.Form):

@@ -59,6 +59,15 @@ def register_notification_kinds() -> None:
     )
 
 
+def register_lookup_purposes() -> None:
+    """The audit console shows a caller look-up's purpose by its label, not its code."""
+    from audit import events as audit_events
+    from complaints.forms import LOOKUP_PURPOSE_CHOICES
+
+    for code, label in LOOKUP_PURPOSE_CHOICES:
+        audit_events.register_purpose(code, label)
+
+
 def register_all() -> None:
     from complaints.models import Complaint, SurveyInvitation
     from crm import dashboard, navigation
@@ -126,3 +135,4 @@ def register_all() -> None:
     # DESIGN §3: the assignee of an open complaint may reveal the phone (audited).
     reveal_rules.register(perms.assignee_may_reveal_phone)
     register_notification_kinds()
+    register_lookup_purposes()

@@ -45,10 +45,14 @@ def complaint_list(*, user, filters: dict | None = None) -> QuerySet:
     ).preload_keys()
     if filters.get("status"):
         queryset = queryset.filter(status=filters["status"])
-    if filters.get("assignee") == "none":
+    assignee = filters.get("assignee")
+    if assignee == "none":
         queryset = queryset.filter(assignee__isnull=True)
-    elif filters.get("assignee"):
-        queryset = queryset.filter(assignee_id=filters["assignee"])
+    elif hasattr(assignee, "pk"):
+        queryset = queryset.filter(assignee=assignee)
+    elif str(assignee or "").isascii() and str(assignee or "").isdigit():
+        queryset = queryset.filter(assignee_id=int(assignee))
+    # Anything else (a login, a name) is no filter: the board never fails on it.
     for name in ("severity", "channel", "kind"):
         if filters.get(name):
             queryset = queryset.filter(**{name: filters[name]})
@@ -104,14 +108,23 @@ def complaints_of_customer(*, customer, user, limit: int = 50) -> list[Complaint
     )
 
 
+def status_label(code: str) -> str:
+    """A status code's translated label ("" for none; an unknown code as it is)."""
+    return str(dict(Complaint.Status.choices).get(code, code)) if code else ""
+
+
 def complaint_events(complaint: Complaint) -> list[ComplaintEvent]:
-    """The complaint's own timeline (notes open under its key, preloaded)."""
-    return list(
+    """The complaint's own timeline (notes open under its key, preloaded), each event with
+    the label of the status it moved to (``to_status_label``)."""
+    events = list(
         ComplaintEvent.objects.filter(complaint=complaint)
         .select_related("actor", "user")
         .order_by("at", "id")
         .preload_keys()
     )
+    for event in events:
+        event.to_status_label = status_label(event.to_status)
+    return events
 
 
 def customer_timeline_entries(*, customer, user, limit: int):
@@ -158,17 +171,23 @@ def service_queue_summary(*, user) -> dict:
 
 
 def assignable_users():
-    """Service staff a complaint may go to (active holders of ``handle_complaint``)."""
-    from django.contrib.auth.models import Permission
-
+    """Service staff a complaint may go to (active holders of ``handle_complaint``), one
+    query (the pickers of the board and the complaint page)."""
     from crm.models import User
 
-    permission = Permission.objects.get(
-        content_type__app_label="complaints", codename="handle_complaint"
-    )
+    app_label, codename = perms.HANDLE.split(".")
     return (
         User.objects.filter(is_active=True)
-        .filter(Q(groups__permissions=permission) | Q(user_permissions=permission))
+        .filter(
+            Q(
+                groups__permissions__content_type__app_label=app_label,
+                groups__permissions__codename=codename,
+            )
+            | Q(
+                user_permissions__content_type__app_label=app_label,
+                user_permissions__codename=codename,
+            )
+        )
         .distinct()
         .order_by("username")
     )

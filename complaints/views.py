@@ -37,10 +37,11 @@ def board_view(request):
     # A move posted from the board (button or drop) carries the board's filters in its body.
     data = request.GET if request.method == "GET" else request.POST
     filterset = ComplaintFilter(data or None, queryset=Complaint.objects.none())
-    filters = filterset.form.cleaned_data if filterset.is_valid() else {}
+    # A filter that does not validate is dropped; the others still apply.
+    filterset.is_valid()
     filters = {
-        key: (value.code if hasattr(value, "code") else value)
-        for key, value in filters.items()
+        key: (value.code if hasattr(value, "code") else getattr(value, "pk", value))
+        for key, value in getattr(filterset.form, "cleaned_data", {}).items()
         if value not in (None, "")
     }
     columns = selectors.complaint_board(user=request.user, filters=filters)
