@@ -5,11 +5,14 @@
 Weeks start on Monday. A month is shown as the whole weeks that cover it (the days of the
 neighbouring months greyed); a week is Monday to Sunday; a day is itself.
 
-A range that holds today also lists, above it, the follow-ups still not done from before its
-first day (``Overdue``): otherwise last month's overdue ones would only show in last month's page. A
-planned visit on a past day is flagged "not recorded": recording a visit from the plan
+A planned visit on a past day is flagged "not recorded": recording a visit from the plan
 (``services.visit_record``) always moves the entry's ``next_visit_on`` on (or clears it),
 so an active entry still dated in the past was not recorded.
+
+A range that holds today also lists, above it, what is still open from before its first day
+(``Overdue``): the follow-ups not done and the planned visits not recorded. Otherwise last
+month's would only show in last month's page, and last Thursday's unrecorded visit not in
+this week's.
 """
 
 from __future__ import annotations
@@ -59,10 +62,13 @@ class Day:
 
 @dataclass
 class Overdue:
-    """The follow-ups not done from before the range shown: the first few, and how many."""
+    """The follow-ups not done and the planned visits not recorded from before the range
+    shown: the first few (oldest first), and how many in all and of each kind."""
 
     entries: list[Entry]
     total: int
+    follow_ups: int = 0  # of ``total``, the follow-ups
+    visits: int = 0  # of ``total``, the planned visits not recorded
     more_link: str = ""  # where the ones not listed are ("+N more")
     phone_shown: int = 5  # listed on a phone (below 768 px), above its list of days
 
@@ -159,7 +165,7 @@ def weeks(days: list[Day]) -> list[list[Day]]:
 
 
 def shows_overdue_before(start: date, end: date, today: date) -> bool:
-    """Whether the range lists the overdue follow-ups from before it (it holds today)."""
+    """Whether the range lists what is overdue from before it (it holds today)."""
     return start <= today <= end
 
 

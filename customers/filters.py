@@ -17,6 +17,7 @@ from customers.models import (
     BusinessType,
     Consent,
     Customer,
+    Interaction,
     ServiceStage,
     Tier,
 )
@@ -111,6 +112,14 @@ def search_customers(queryset, text: str):
     return found
 
 
+def overdue_follow_ups(today):
+    """On a customer queryset (``OuterRef("pk")``): the card's follow-ups not done, due
+    before ``today``."""
+    return Interaction.objects.filter(
+        customer=OuterRef("pk"), follow_up_done=False, next_follow_up__lt=today
+    )
+
+
 class _UserField(django_filters.fields.ModelChoiceField):
     def label_from_instance(self, obj):
         return obj.get_full_name() or obj.get_username()
@@ -143,6 +152,11 @@ class CustomerFilter(django_filters.FilterSet):
         label=_("Re-verification overdue"),
         choices=[("true", _("Overdue")), ("false", _("Up to date"))],
         method="filter_overdue",
+    )
+    follow_up = django_filters.ChoiceFilter(
+        label=_("Follow-up"),
+        choices=[("overdue", _("Overdue"))],
+        method="filter_follow_up",
     )
     ids = IdsFilter(label=_("Selected customers"), field_name="pk", lookup_expr="in")
     consent = django_filters.ChoiceFilter(
@@ -183,6 +197,14 @@ class CustomerFilter(django_filters.FilterSet):
         if value == "true":
             return queryset.filter(reverification_due__lt=today)
         return queryset.filter(Q(reverification_due__gte=today) | Q(reverification_due=None))
+
+    def filter_follow_up(self, queryset, name, value):
+        """``overdue``: the card has an interaction whose follow-up is not done and was due
+        before today (the calendar's overdue follow-ups, ``selectors.follow_up_overdue_before``).
+        """
+        if value != "overdue":
+            return queryset
+        return queryset.filter(Exists(overdue_follow_ups(timezone.localdate())))
 
     def filter_consent(self, queryset, name, value):
         return queryset.filter(

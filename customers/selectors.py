@@ -1035,27 +1035,47 @@ def follow_up_overdue_before(
     team_id: int | None = None,
     limit: int = 20,
 ):
-    """The follow-ups not done, due before ``before`` (and before ``today``), in the
-    calendar's scope and pickers (``_calendar_scope``): the ``limit`` oldest, and how many
-    in all (``calendar.Overdue``).
+    """What was due before ``before`` (and before ``today``) and is still open, in the
+    calendar's scope and pickers (``_calendar_scope``): the follow-ups not done and the
+    active visit plan entries (a planned visit not recorded: recording it moves its date on).
+    The ``limit`` oldest of both, and how many in all, and of each kind (``calendar.Overdue``).
 
-    One query: each row carries the total (a window over the whole result, counted before
-    the limit). Names are not unwrapped here: the page does it once with the range's
-    (``calendar.names_preload``).
+    Two queries, one a kind, whatever their number: each row carries its kind's total (a
+    window over the whole result, counted before the limit). Names are not unwrapped here:
+    the page does it once with the range's (``calendar.names_preload``).
     """
     from django.db.models import Window
 
     from customers.calendar import Entry, Overdue
 
-    follow_ups, _visits = _calendar_scope(user, owner_id=owner_id, team_id=team_id)
-    rows = list(
-        follow_ups.filter(next_follow_up__lt=min(before, today))
+    before = min(before, today)
+    follow_ups, visits = _calendar_scope(user, owner_id=owner_id, team_id=team_id)
+    follow_up_rows = list(
+        follow_ups.filter(next_follow_up__lt=before)
         .annotate(overdue_total=Window(Count("pk")))
         .select_related("customer", "customer__owner")
         .order_by("next_follow_up", "customer__code", "pk")[:limit]
     )
+    visit_rows = list(
+        visits.filter(next_visit_on__lt=before)
+        .annotate(overdue_total=Window(Count("pk")))
+        .select_related("customer", "rep")
+        .order_by("next_visit_on", "customer__code", "pk")[:limit]
+    )
     entries = [
         Entry("follow_up", row.next_follow_up, row.customer, row.customer.owner, True, row.pk)
-        for row in rows
+        for row in follow_up_rows
+    ] + [
+        Entry("visit", row.next_visit_on, row.customer, row.rep, False, row.pk, True)
+        for row in visit_rows
     ]
-    return Overdue(entries=entries, total=rows[0].overdue_total if rows else 0)
+    # The oldest first, both kinds together (a follow-up before a visit on the same card).
+    entries.sort(key=lambda entry: (entry.day, entry.customer.code, entry.kind, entry.record_id))
+    follow_up_total = follow_up_rows[0].overdue_total if follow_up_rows else 0
+    visit_total = visit_rows[0].overdue_total if visit_rows else 0
+    return Overdue(
+        entries=entries[:limit],
+        total=follow_up_total + visit_total,
+        follow_ups=follow_up_total,
+        visits=visit_total,
+    )

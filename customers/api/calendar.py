@@ -4,9 +4,11 @@
 Ids and codes only (no name: nothing personal). At most 62 days a request (400 beyond);
 without dates, the current week. At most ``PER_DAY`` entries a day of each kind; a day with
 more says how many were left out in ``more``. A planned visit on a past day is
-``not_recorded``. A range that holds today also gives the follow-ups overdue from before
-its start (``overdue_before_range``, the ``OVERDUE_LIMIT`` oldest, and how many in all in
-``overdue_before_range_count``); otherwise that list is empty and the count 0.
+``not_recorded``. A range that holds today also gives what is overdue from before its
+start (``overdue_before_range``, the ``OVERDUE_LIMIT`` oldest, and how many in all in
+``overdue_before_range_count``): the follow-ups not done (kind ``follow_up``, ``overdue``)
+and the planned visits not recorded (kind ``visit``, ``not_recorded``); otherwise that list
+is empty and the count 0.
 """
 
 from __future__ import annotations
@@ -73,8 +75,10 @@ class CalendarOutput(serializers.Serializer):
 
 class CustomerCalendarApi(APIView):
     """Follow-ups due (not done; ``overdue`` before today) and planned visits (on a past
-    day ``not_recorded``), by date; with a range holding today, the overdue follow-ups from
-    before it (``overdue_before_range``, oldest first, and ``overdue_before_range_count``).
+    day ``not_recorded``), by date; with a range holding today, what is overdue from before
+    it (``overdue_before_range``, oldest first, and ``overdue_before_range_count``, both
+    kinds): the follow-ups not done (kind ``follow_up``, ``overdue`` true) and the planned
+    visits not recorded (kind ``visit``, ``not_recorded`` true, ``owner`` the visiting rep).
 
     ``owner``: a card's owner (follow-ups) or the visiting rep (visits); ``team``: theirs.
     Only the cards the caller may see, as in the customer list.

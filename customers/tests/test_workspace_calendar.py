@@ -114,9 +114,10 @@ def test_month_shows_entries_capped_per_day_in_fixed_queries(
     for customer in customers:
         follow_up(owner, customer, today)
     client.force_login(owner)
-    # 8: session, user, 2 permissions, follow-ups, visits, the overdue strip (the month
-    # holds today: one query, with its count, even when empty), the user's groups (menu).
-    with assert_queries(default=8, keys=1):
+    # 9: session, user, 2 permissions, follow-ups, visits, the overdue strip (the month
+    # holds today: its follow-ups and its unrecorded visits, one query each with its count,
+    # even when empty), the user's groups (menu).
+    with assert_queries(default=9, keys=1):
         response = client.get(reverse(URL))
     html = response.content.decode()
     shown = min(entries, 3)
@@ -139,8 +140,8 @@ def test_week_view_for_the_general_manager_in_fixed_queries(client, world, asser
         follow_up(owner, customer, today)
         planned_visit(owner, customer, today)
     client.force_login(world["gm"])
-    # One more than before: the overdue strip (the week holds today).
-    with assert_queries(default=10, keys=1):
+    # Two more than before: the overdue strip's follow-ups and visits (the week holds today).
+    with assert_queries(default=11, keys=1):
         response = client.get(reverse(URL), {"view": "week"})
     html = response.content.decode()
     assert html.count('data-testid="cal-follow_up-') == min(entries, 10)
@@ -261,6 +262,26 @@ def test_dates_in_the_users_language(client, world):
     assert "2026年11月" in html and "星期一" in html
     html = _page(client, world["owner"], view="week", date="2026-11-04")
     assert "2026年11月2日" in html and "11月2日" in html
+    translation.activate("en")
+
+
+WEEKDAY_AND_DATE = "%(weekday)s, %(date)s"  # the day's heading (a translatable order)
+
+
+def test_weekday_and_date_read_in_the_chinese_order(client, world, monkeypatch):
+    from django.utils.translation import trans_real
+
+    catalog = trans_real.translation("zh-hans")._catalog
+    if WEEKDAY_AND_DATE not in catalog:  # not yet in the compiled catalog: as it will be
+        monkeypatch.setitem(catalog._catalogs[0], WEEKDAY_AND_DATE, "%(date)s %(weekday)s")
+    assert catalog[WEEKDAY_AND_DATE] == "%(date)s %(weekday)s"
+    client.post(reverse("set_language"), {"language": "zh-hans", "next": "/"})
+    for view in ("week", "month"):
+        html = _page(client, world["owner"], view=view, date="2026-11-30")
+        assert "11月30日 星期一" in html and "星期一, " not in html
+    client.post(reverse("set_language"), {"language": "en", "next": "/"})
+    html = _page(client, world["owner"], view="week", date="2026-11-30")
+    assert "Monday, November 30" in html
     translation.activate("en")
 
 

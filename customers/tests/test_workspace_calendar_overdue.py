@@ -133,9 +133,10 @@ def test_strip_bounded_and_counted_in_fixed_queries(client, world, assert_querie
         follow_up(owner, customer, before - n * DAY)
     follow_up(owner, make_customer(owner), today)  # the range has its own entry too
     client.force_login(owner)
-    # 8 as for any range holding today (see test_workspace_calendar): the strip is one
-    # query whatever its length; the range's and the strip's keys are unwrapped together.
-    with assert_queries(default=8, keys=1):
+    # 9 as for any range holding today (see test_workspace_calendar): the strip is two
+    # queries (follow-ups, visits) whatever its length; the range's and the strip's keys
+    # are unwrapped together.
+    with assert_queries(default=9, keys=1):
         response = client.get(reverse(URL))
     strip = _strip(response.content.decode())
     shown = min(overdue, calendar_views.OVERDUE_SHOWN)
@@ -145,7 +146,9 @@ def test_strip_bounded_and_counted_in_fixed_queries(client, world, assert_querie
     assert f"cal-follow_up-{customers[-1].code}" in strip
     if overdue > shown:
         assert f"+{overdue - shown} more" in strip
-        assert f'href="{reverse("home")}"' in strip  # no list filter: the dashboard
+        # The list, filtered on overdue follow-ups (no picker chosen: none passed).
+        more = reverse("customers:list") + "?follow_up=overdue"
+        assert f'href="{more}"' in strip
         assert f"cal-follow_up-{customers[0].code}" not in strip  # the newest, left out
         # A phone lists the first five; its own "+N more" counts the others.
         assert strip.count("d-none d-md-block") == shown - 5
@@ -181,7 +184,83 @@ def test_a_past_planned_visit_is_flagged_not_recorded(client, world):
     html = _page(client, owner, view="day", date=(today + DAY).isoformat())
     assert f"cal-visit-{recorded.code}" in html and "cal-not-recorded" not in html
     html = _page(client, owner, view="day")
-    assert f"cal-visit-{coming.code}" in html and 'data-testid="cal-not-recorded"' not in html
+    assert f"cal-visit-{coming.code}" in _calendar(html)
+    assert 'data-testid="cal-not-recorded"' not in _calendar(html)
+    # Today's page lists yesterday's missed visit in its strip (and only that one).
+    assert _strip(html).count('data-testid="cal-not-recorded"') == 1
+    assert f"cal-visit-{missed.code}" in _strip(html)
+
+
+def test_strip_lists_the_unrecorded_visits_from_before_the_range(client, world):
+    owner, today = world["owner"], timezone.localdate()
+    start = cal.view_range("week", today)[0]
+    missed, earlier, in_range = make_customer(owner), make_customer(owner), make_customer(owner)
+    late = make_customer(owner)
+    planned_visit(owner, missed, start - DAY)  # "last Thursday" of an earlier week
+    planned_visit(owner, in_range, start)
+    follow_up(owner, late, start - 2 * DAY)
+    earlier_entry = planned_visit(owner, earlier, start - 9 * DAY)
+    won = planned_visit(owner, make_customer(owner), start - 3 * DAY)
+    services.visit_record(actor=owner, entry_id=won.pk, outcome="positive")  # off the plan
+    won.refresh_from_db()
+    assert won.status == "won"
+
+    html = _page(client, owner, view="week")
+
+    strip = _strip(html)
+    assert "Overdue from earlier dates" in strip
+    assert 'data-testid="cal-overdue-count">3<' in strip
+    assert strip.count('data-testid="cal-not-recorded"') == 2
+    order = [f"cal-visit-{earlier.code}", f"cal-follow_up-{late.code}", f"cal-visit-{missed.code}"]
+    assert [strip.index(mark) for mark in order] == sorted(strip.index(m) for m in order)
+    assert f'datetime="{(start - 9 * DAY).isoformat()}"' in strip
+    assert "Planned visit" in strip and "Follow-up" in strip  # each entry says its kind
+    assert in_range.code not in strip and won.customer.code not in strip
+    assert f"cal-visit-{in_range.code}" in _calendar(html)
+    # Recorded from the plan, it moves on and leaves the strip.
+    services.visit_record(
+        actor=owner, entry_id=earlier_entry.pk, outcome="no_result", next_visit_on=today + DAY
+    )
+    strip = _strip(_page(client, owner, view="week"))
+    assert 'data-testid="cal-overdue-count">2<' in strip and earlier.code not in strip
+
+
+def test_strip_visits_keep_the_scope_and_the_pickers(client, world):
+    start = _month_start(timezone.localdate())
+    mine, theirs = make_customer(world["owner"]), make_customer(world["colleague"])
+    far = make_customer(world["stranger"])
+    planned_visit(world["owner"], mine, start - DAY)
+    planned_visit(world["colleague"], theirs, start - DAY)
+    planned_visit(world["stranger"], far, start - DAY)
+
+    strip = _strip(_page(client, world["owner"]))
+    assert f"cal-visit-{mine.code}" in strip and theirs.code not in strip and far.code not in strip
+    strip = _strip(_page(client, world["manager"], owner=world["colleague"].pk))
+    assert f"cal-visit-{theirs.code}" in strip and mine.code not in strip
+    assert 'data-testid="cal-overdue-count">1<' in strip and "Mei Wang" in strip
+    strip = _strip(_page(client, world["gm"], team=world["south"].pk))
+    assert f"cal-visit-{far.code}" in strip and mine.code not in strip
+    assert 'data-testid="cal-overdue-count">1<' in strip
+    assert mine.code not in _page(client, world["south_manager"])
+
+
+@pytest.mark.parametrize("missed", [1, 25])
+def test_strip_visits_bounded_in_fixed_queries(client, world, assert_queries, missed):
+    owner, today = world["owner"], timezone.localdate()
+    before = _month_start(today) - DAY
+    for n in range(missed):
+        planned_visit(owner, make_customer(owner), before - n * DAY)
+    follow_up(owner, make_customer(owner), before - 100 * DAY)  # the oldest of all
+    client.force_login(owner)
+    with assert_queries(default=9, keys=1):  # as with follow-ups only
+        response = client.get(reverse(URL))
+    strip = _strip(response.content.decode())
+    shown = min(missed + 1, calendar_views.OVERDUE_SHOWN)
+    assert strip.count('data-testid="cal-visit-') == shown - 1
+    assert strip.count('data-testid="cal-follow_up-') == 1
+    assert f'data-testid="cal-overdue-count">{missed + 1}<' in strip
+    if missed + 1 > shown:
+        assert f"+{missed + 1 - shown} more" in strip
 
 
 def test_flag_unrecorded_visits_marks_only_past_visits():
@@ -236,6 +315,16 @@ def test_api_gives_the_overdue_before_the_range(world):
     assert [(e["kind"], e["not_recorded"], e["overdue"]) for e in body["entries"]] == [
         ("visit", True, False)
     ]
+    # A range starting today: yesterday's unrecorded visit is overdue from before it.
+    body = api.get(reverse(API), {"start": today, "end": end}).json()
+    assert body["overdue_before_range_count"] == 2
+    assert [
+        (e["kind"], e["date"], e["overdue"], e["not_recorded"], e["owner"])
+        for e in body["overdue_before_range"]
+    ] == [
+        ("follow_up", (today - 30 * DAY).isoformat(), True, False, owner.pk),
+        ("visit", (today - DAY).isoformat(), False, True, owner.pk),
+    ]
     # A range that does not hold today: the key is there, empty.
     body = api.get(reverse(API), {"start": today + DAY, "end": today + 7 * DAY}).json()
     assert body["overdue_before_range"] == [] and body["overdue_before_range_count"] == 0
@@ -252,16 +341,19 @@ def test_api_overdue_bounded_in_fixed_queries(world, assert_queries, monkeypatch
     owner, today = world["owner"], timezone.localdate()
     for n in range(overdue):
         follow_up(owner, make_customer(owner), today - (10 + n) * DAY)
+        planned_visit(owner, make_customer(owner), today - (10 + n) * DAY)
     api = api_client_for(owner)
-    # Follow-ups, visits, the overdue ones (the permissions already read on ``owner`` while
-    # setting up); no key unwrapped (ids and codes only).
-    with assert_queries(default=3, keys=0):
+    # Follow-ups, visits, the overdue follow-ups and the overdue visits (the permissions
+    # already read on ``owner`` while setting up); no key unwrapped (ids and codes only).
+    with assert_queries(default=4, keys=0):
         response = api.get(reverse(API))
     body = response.json()
-    assert len(body["overdue_before_range"]) == min(overdue, 20)
-    assert body["overdue_before_range_count"] == overdue
+    assert len(body["overdue_before_range"]) == min(2 * overdue, 20)
+    assert body["overdue_before_range_count"] == 2 * overdue
     dates = [entry["date"] for entry in body["overdue_before_range"]]
     assert dates == sorted(dates)
+    kinds = [entry["kind"] for entry in body["overdue_before_range"]]
+    assert kinds.count("visit") == kinds.count("follow_up") == min(overdue, 10)
 
 
 def test_api_overdue_permissions(world):

@@ -6,10 +6,11 @@ The same visibility as the customer list (``selectors.follow_up_calendar`` filte
 team or a rep; a rep sees his own cards. Entries come in a fixed number of queries, at
 most a few per day; the rest of a day is "+N more", a link to a closer view.
 
-A range that holds today lists above it the follow-ups overdue from before its first day
-(``OVERDUE_SHOWN`` of them, oldest first — a few on a phone — then "+N more" to the
-dashboard): one more query, whatever their number. The cards' keys, the range's and the
-strip's, are unwrapped together.
+A range that holds today lists above it what is overdue from before its first day: the
+follow-ups not done and the planned visits not recorded (``OVERDUE_SHOWN`` of them, oldest
+first — a few on a phone — then "+N more" to the customer list filtered on overdue
+follow-ups, with the picked rep or team): two more queries, whatever their number. The
+cards' keys, the range's and the strip's, are unwrapped together.
 """
 
 from __future__ import annotations
@@ -32,7 +33,8 @@ from customers import selectors
 PER_DAY = {"month": 3, "week": 10, "day": 100}
 # Where a day's "+N more" leads: a closer view of the same day.
 CLOSER = {"month": "week", "week": "day"}
-# Overdue follow-ups from before the range listed above it (the rest: "+N more").
+# Overdue follow-ups and unrecorded visits from before the range listed above it (the rest:
+# "+N more").
 OVERDUE_SHOWN = 20
 
 
@@ -80,6 +82,15 @@ def _more_link(view: str, day, owner_id, team_id) -> str:
     return reverse("customers:list") + (f"?{query}" if query else "")
 
 
+def _overdue_link(owner_id, team_id) -> str:
+    """The strip's "+N more": the customer list filtered on overdue follow-ups and on the
+    picked rep (the list's ``owner``: the card's owner, as the strip's follow-ups) or team
+    (the list's ``team``: the card's team, the owner's since every assignment sets it)."""
+    params = {"follow_up": "overdue"}
+    params.update({key: value for key, value in (("owner", owner_id), ("team", team_id)) if value})
+    return f"{reverse('customers:list')}?{urlencode(params)}"
+
+
 @login_required
 @permission_required(perms.VIEW, raise_exception=True)
 @require_http_methods(["GET"])
@@ -113,8 +124,7 @@ def calendar_view(request):
             team_id=team_id,
             limit=OVERDUE_SHOWN,
         )
-        # "+N more": the list has no filter on overdue follow-ups; the dashboard lists them.
-        overdue.more_link = reverse("home")
+        overdue.more_link = _overdue_link(owner_id, team_id)
     cal.names_preload(found, overdue)
     days = cal.build_days(view, anchor, today, found)
     for day in days:
