@@ -235,12 +235,34 @@ def _shown(field, value, names) -> str:
     return str(value)
 
 
+def _merge_rows(records) -> set[int]:
+    """The history rows a merge wrote (``records`` ordered by card, then date): each card's
+    row that names a new card it is merged into (the duplicate closed, or a card merged
+    earlier into it pointed on), and that card's next row (the values it took)."""
+    merges, merged_into = [], {}
+    for record in records:
+        into = record.merged_into_id
+        if record.id in merged_into and into is not None and into != merged_into[record.id]:
+            merges.append(record)
+        merged_into[record.id] = record.merged_into_id
+    found = {record.history_id for record in merges}
+    for merge in merges:
+        after = [
+            r.history_id
+            for r in records
+            if r.id == merge.merged_into_id and r.history_date > merge.history_date
+        ]
+        found.update(after[:1])
+    return found
+
+
 def _card_entries(customer_ids: list[int], limit: int) -> list[TimelineEntry]:
     records = list(
         Customer.history.filter(id__in=customer_ids)
         .select_related("history_user")
         .order_by("id", "history_date", "history_id")
     )
+    merged = _merge_rows(records)
     raw = []
     previous_by_id = {}
     for record in records:
@@ -265,7 +287,7 @@ def _card_entries(customer_ids: list[int], limit: int) -> list[TimelineEntry]:
             )
             continue
         reason = change_reason_of(record)
-        title = _("Card merged") if reason.startswith("merged ") else _("Card changed")
+        title = _("Card merged") if record.history_id in merged else _("Card changed")
         shown = [(str(field.verbose_name), _shown(field, value, names)) for field, value in changes]
         entries.append(
             TimelineEntry(

@@ -209,10 +209,13 @@ def _repoint_merged_cards(survivor: Customer, duplicate: Customer, actor, note) 
 
 
 def _refuse_merged_cards(survivor: Customer, duplicate: Customer) -> None:
-    if Customer.Status.MERGED in (survivor.status, duplicate.status):
-        raise ValidationError(
-            {"duplicate": [_("A merged card cannot take part in a merge: it was merged already.")]}
-        )
+    """Refused when either card is merged already; the message names that card's code."""
+    for side, card in (("survivor", survivor), ("duplicate", duplicate)):
+        if card.status == Customer.Status.MERGED:
+            message = _(
+                "Card %(code)s was merged already: a merged card cannot take part in a merge."
+            ) % {"code": card.code}
+            raise ValidationError({side: [message]})
 
 
 # --- the card's own values: which survive ----------------------------------------------
@@ -558,7 +561,9 @@ def customer_merge(
     _refuse_merged_cards(survivor, duplicate)
     take = _take_check(actor, survivor, duplicate, take_from_duplicate, reason=reason)
     taken = take.values
-    note = f"merged {duplicate.code} into {survivor.code}"
+    # Every history row the merge writes carries the user's own reason (or none): the
+    # timeline tells a merge by the card closed as merged, never by the reason's words.
+    note = (reason or "").strip()
 
     plan, refused = _plan(survivor, duplicate)
     if refused:
@@ -602,7 +607,7 @@ def customer_merge(
     _save(survivor, actor, note)
     if _PERSONAL & set(taken):
         search.customer_digests_write(survivor)
-    _take_by_actions(actor, survivor, take.actions, (reason or "").strip())
+    _take_by_actions(actor, survivor, take.actions, note)
     record_event(
         action=events.CUSTOMER_MERGED,
         actor=actor,
@@ -684,7 +689,7 @@ def _shown(card: Customer, name: str):
 
 
 _ACTION_HINTS = {
-    "owner": gettext_lazy("Taken as an owner change: his team comes with him."),
+    "owner": gettext_lazy("Taken as an owner change: the owner's team comes too."),
     "stage": gettext_lazy("Taken as a stage move, with the duplicate's responsible user."),
     "status": gettext_lazy("Taken as a status change (the merge's reason is its reason)."),
 }

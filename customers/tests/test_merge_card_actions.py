@@ -354,7 +354,7 @@ def test_the_preview_page_offers_owner_stage_and_status(client, people, differin
     for name in ("owner", "stage", "status"):
         assert f'name="take_{name}" id="take_{name}_survivor" value="survivor" checked' in html
         assert f'id="take_{name}_duplicate" value="duplicate">' in html
-    assert "Taken as an owner change: his team comes with him." in html
+    assert "Taken as an owner change: the owner&#x27;s team comes too." in html
     assert "Taken as a stage move, with the duplicate&#x27;s responsible user." in html
     assert 'name="take_team"' not in html
 
@@ -417,7 +417,7 @@ def test_the_api_preview_reports_each_choice_and_why_not(people, pair):
     body = response.json()
     fields = {f["field"]: f for f in body["fields"]}
     assert (fields["owner"]["mergeable"], fields["owner"]["note"]) == (True, "")
-    assert fields["owner"]["hint"] == "Taken as an owner change: his team comes with him."
+    assert fields["owner"]["hint"] == "Taken as an owner change: the owner's team comes too."
     assert (fields["owner"]["survivor"], fields["owner"]["duplicate"]) == (
         people["owner"].username,
         colleague.username,

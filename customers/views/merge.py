@@ -4,7 +4,8 @@
 2. both cards side by side, personal values masked as the card shows them, a choice per
    differing field of which value survives, the records that move and the conflicts that
    would refuse the merge (``customers:merge-preview``, GET: only codes travel in the URL);
-3. the confirmed merge (``customers:merge``, POST; the form asks "cannot be undone" first).
+3. the confirmed merge (``customers:merge``, POST; once the form is filled in, it asks
+   "cannot be undone" before it is sent).
 """
 
 from __future__ import annotations
@@ -80,22 +81,27 @@ def _shown(name: str, value, card: Customer) -> str:
     return str(value)
 
 
+def _row(row, preview: MergePreview, choices: dict[str, str]) -> dict:
+    survivor = _shown(row.name, row.survivor, preview.survivor)
+    duplicate = _shown(row.name, row.duplicate, preview.duplicate)
+    return {
+        "name": row.name,
+        "label": row.label,
+        "survivor": survivor,
+        "duplicate": duplicate,
+        "differs": row.differs,
+        # Masked values may read the same (c***@example.cn) while the values differ.
+        "alike": row.differs and row.personal and survivor == duplicate,
+        "mergeable": row.mergeable,
+        "personal": row.personal,
+        "note": row.note,
+        "hint": row.hint,
+        "take": choices.get(row.name) == "duplicate",
+    }
+
+
 def _rows(preview: MergePreview, choices: dict[str, str]) -> list[dict]:
-    return [
-        {
-            "name": row.name,
-            "label": row.label,
-            "survivor": _shown(row.name, row.survivor, preview.survivor),
-            "duplicate": _shown(row.name, row.duplicate, preview.duplicate),
-            "differs": row.differs,
-            "mergeable": row.mergeable,
-            "personal": row.personal,
-            "note": row.note,
-            "hint": row.hint,
-            "take": choices.get(row.name) == "duplicate",
-        }
-        for row in preview.fields
-    ]
+    return [_row(row, preview, choices) for row in preview.fields]
 
 
 def _preview_page(request, preview: MergePreview, form: MergeForm, *, status=200):

@@ -32,11 +32,20 @@
     tab.setAttribute("aria-current", "page");
   });
 
-  // Buttons and forms that need a confirmation: data-confirm="question".
+  // Buttons and forms that need a confirmation: data-confirm="question". The question
+  // comes only once the form is filled in: a form with a missing or wrong field (even one
+  // marked novalidate, to keep the server's messages) shows the browser's own message
+  // first and is not sent. The server checks everything again.
   document.addEventListener("submit", function (event) {
     var form = event.target;
     var question = form.getAttribute("data-confirm");
-    if (question && !window.confirm(question)) event.preventDefault();
+    if (!question) return;
+    if (typeof form.checkValidity === "function" && !form.checkValidity()) {
+      event.preventDefault();
+      form.reportValidity();
+      return;
+    }
+    if (!window.confirm(question)) event.preventDefault();
   }, true);
 
   // Selects that submit their form on change (page size, saved views).
