@@ -60,20 +60,22 @@ def day_start(day: datetime.date) -> datetime.datetime:
 
 def actor_choices():
     """Users grouped under their role's translated name, each as "name (login)" (one
-    query): the auditor knows people by name and the trail records logins."""
+    query): the auditor knows people by name and the trail records logins. A deactivated
+    user is marked so: his events stay in the trail, his account no longer works."""
     from django.contrib.auth import get_user_model
 
     User = get_user_model()
     grouped: dict[str, list] = {}
     rows = User.objects.order_by("username").values_list(
-        "pk", "username", "first_name", "last_name", "groups__name"
+        "pk", "username", "first_name", "last_name", "is_active", "groups__name"
     )
-    for pk, username, first, last, group in rows:
+    for pk, username, first, last, is_active, group in rows:
         name = User(username=username, first_name=first, last_name=last).get_full_name()
-        label = str(roles.LABELS.get(group, _("No role"))) if group else str(_("No role"))
-        grouped.setdefault(label, []).append(
-            (str(pk), f"{name} ({username})" if name else username)
-        )
+        role = str(roles.LABELS.get(group, _("No role"))) if group else str(_("No role"))
+        label = f"{name} ({username})" if name else username
+        if not is_active:
+            label = _("%(user)s — inactive") % {"user": label}
+        grouped.setdefault(role, []).append((str(pk), label))
     return sorted(grouped.items())
 
 
@@ -114,6 +116,29 @@ def action_choices():
     return choices
 
 
+# Models of third-party apps whose names those apps leave untranslated, or translate alike
+# (DRF's token and its admin proxy are both "令牌"), by ``app_label.model``.
+OBJECT_TYPE_LABELS = {
+    "authtoken.token": _("Legacy API token"),
+    "authtoken.tokenproxy": _("Legacy API token (admin view)"),
+    "axes.accessattempt": _("Failed sign-in attempts"),
+    "axes.accessattemptexpiration": _("Sign-in lock expiry"),
+    "axes.accessfailurelog": _("Failed sign-in log"),
+    "axes.accesslog": _("Sign-in log"),
+    "guardian.groupobjectpermission": _("Object permission of a group"),
+    "guardian.userobjectpermission": _("Object permission of a user"),
+    "otp_static.staticdevice": _("Recovery code set"),
+    "otp_static.statictoken": _("Recovery code"),
+    "otp_totp.totpdevice": _("Authenticator app (TOTP)"),
+}
+
+
+def object_type_label(meta) -> str:
+    """A model's name in the picker: the table above, else its translated verbose name."""
+    label = OBJECT_TYPE_LABELS.get(meta.label_lower) or meta.verbose_name
+    return capfirst(str(label))
+
+
 def object_type_choices():
     """Every model of the project, by its translated name (no query)."""
     choices = []
@@ -124,7 +149,7 @@ def object_type_choices():
             or "historical" in meta.model_name
         ):
             continue
-        choices.append((meta.label_lower, capfirst(str(meta.verbose_name))))
+        choices.append((meta.label_lower, object_type_label(meta)))
     return sorted(choices, key=lambda item: item[1])
 
 

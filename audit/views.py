@@ -15,7 +15,7 @@ from django.views.decorators.http import require_POST
 
 from audit import events, evidence, forms, incidents, retention, subject_requests
 from audit import monitoring as monitoring_services
-from audit.filters import AuditEventFilter
+from audit.filters import AuditEventFilter, object_type_label
 from audit.models import (
     AccessAlert,
     AlertThreshold,
@@ -42,9 +42,18 @@ def _card_url(customer_id) -> str:
         return ""
 
 
+def _object_type(content_type) -> str:
+    """The name the object type picker gives the event's model ("" without an object)."""
+    if content_type is None:
+        return ""
+    model = content_type.model_class()
+    return object_type_label(model._meta) if model else content_type.name
+
+
 def _decorate(rows) -> None:
     for event in rows:
         event.card_url = _card_url(getattr(event, "customer_ref", None))
+        event.object_type = _object_type(event.content_type)
         event.purpose_label = events.purpose_label((event.data or {}).get("purpose", ""))
 
 
@@ -81,7 +90,7 @@ def _export_rows(queryset, total: int):
                 event.actor_username,
                 event.action_label,
                 event.action,
-                event.content_type.name if event.content_type else "",
+                _object_type(event.content_type),
                 event.object_id,
                 event.customer_code_ref or "",
                 events.purpose_label((event.data or {}).get("purpose", "")),

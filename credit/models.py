@@ -19,6 +19,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from crm.fields import EncryptedTextField
 from crm.models import BusinessModel
@@ -371,8 +372,9 @@ class Order(CustomerChild):
     decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
 
     class Meta:
-        verbose_name = _("order")
-        verbose_name_plural = _("orders")
+        # "order" alone is also a position in a list (排序): a sales order says so.
+        verbose_name = pgettext_lazy("sales order", "order")
+        verbose_name_plural = pgettext_lazy("sales order", "orders")
         default_related_name = "credit_orders"
         ordering = ["-created_at", "-id"]
         constraints = [
@@ -395,7 +397,7 @@ class Invoice(CustomerChild):
     currency = models.CharField(_("currency"), max_length=3, default=DEFAULT_CURRENCY)
     order = models.ForeignKey(
         Order,
-        verbose_name=_("order"),
+        verbose_name=pgettext_lazy("sales order", "order"),
         on_delete=models.PROTECT,
         null=True,
         blank=True,

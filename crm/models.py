@@ -140,6 +140,8 @@ class IdempotencyRecord(models.Model):
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
 
     class Meta:
+        verbose_name = _("idempotency record")
+        verbose_name_plural = _("idempotency records")
         constraints = [
             models.UniqueConstraint(fields=["user", "key"], name="idempotency_unique_user_key")
         ]
@@ -153,6 +155,10 @@ class Counter(models.Model):
 
     name = models.CharField(max_length=50, unique=True)
     value = models.PositiveBigIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("code counter")
+        verbose_name_plural = _("code counters")
 
     def __str__(self):
         return f"{self.name}={self.value}"

@@ -310,6 +310,8 @@ class CustomerUserObjectPermission(UserObjectPermissionBase, GrantTerms):  # noq
 
     class Meta(UserObjectPermissionBase.Meta):
         abstract = False
+        verbose_name = _("customer grant to a user")
+        verbose_name_plural = _("customer grants to users")
 
 
 class CustomerGroupObjectPermission(GroupObjectPermissionBase, GrantTerms):  # noqa: DJ008
@@ -320,6 +322,8 @@ class CustomerGroupObjectPermission(GroupObjectPermissionBase, GrantTerms):  # n
 
     class Meta(GroupObjectPermissionBase.Meta):
         abstract = False
+        verbose_name = _("customer grant to a group")
+        verbose_name_plural = _("customer grants to groups")
 
 
 class CustomerChild(EncryptedRow, BusinessModel):

@@ -59,7 +59,7 @@ def page_of(client, user, url, **params) -> str:
 def event_cells(html: str, column: int) -> list[str]:
     """The ``column``-th cell of each event row, as HTML."""
     rows = re.findall(r"<tr[^>]*data-event-row>(.*?)</tr>", html, re.S)
-    return [re.findall(r"<td>(.*?)</td>", row, re.S)[column] for row in rows]
+    return [re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)[column] for row in rows]
 
 
 def shown_as(name: str, login: str) -> str:
