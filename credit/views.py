@@ -32,6 +32,7 @@ from credit.models import (
 )
 from credit.services.accounts import RULES
 from crm.permissions import require_perm
+from crm.templatetags.formatting import labelled
 from crm.validation import form_add_errors
 from customers import permissions as customer_perms
 
@@ -180,7 +181,7 @@ def _report_errors(request, errors: dict, form) -> None:
     for field, texts in errors.items():
         label = form.fields[field].label if form is not None and field in form.fields else ""
         for message in texts:
-            messages.error(request, f"{label}: {message}" if label else message)
+            messages.error(request, labelled(label, message) if label else message)
 
 
 def _run(request, customer_id, form, run, done: str):

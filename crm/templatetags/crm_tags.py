@@ -1,8 +1,9 @@
-"""Template helpers: masked personal values."""
+"""Template helpers: masked personal values, staff names, a label's colon."""
 
 from django import template
 
 from crm.personal_data import masked_value, shown_value
+from crm.templatetags.formatting import labelled
 
 register = template.Library()
 
@@ -26,3 +27,10 @@ def person(user) -> str:
     if not user:
         return ""
     return user.get_full_name() or user.get_username()
+
+
+@register.simple_tag
+def colon() -> str:
+    """``{% translate "Owner" %}{% colon %} …``: the colon after a label as the language
+    writes it (``:`` with a space in English, the full-width ``：`` in Chinese)."""
+    return labelled("", "")

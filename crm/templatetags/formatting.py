@@ -29,7 +29,7 @@ from django import template
 from django.utils import formats, numberformat, timezone
 from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.html import format_html
-from django.utils.translation import get_language
+from django.utils.translation import get_language, pgettext
 
 register = template.Library()
 
@@ -83,6 +83,13 @@ def grouped(value, decimal_pos: int | None = None) -> str:
         thousand_sep=thousand_sep,
         force_grouping=True,
     )
+
+
+def labelled(label, text) -> str:
+    """``Owner: 孙军`` / ``负责人：孙军``: a label, the language's colon, a text (the same
+    colon as the ``{% colon %}`` tag)."""
+    colon = pgettext("colon after a label", ": ")
+    return f"{label}{colon}{text}"
 
 
 def format_money(value, currency: str | None = DEFAULT_CURRENCY) -> str:

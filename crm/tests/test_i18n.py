@@ -10,15 +10,16 @@ PO = Path(settings.BASE_DIR) / "locale" / "zh_Hans" / "LC_MESSAGES" / "django.po
 MO = PO.with_suffix(".mo")
 
 
-def _entries():
-    """(msgid, msgstr, flags) of each entry of the .po, parsed without extra tools."""
+def _entries(*, with_context: bool = False):
+    """(msgid, msgstr, flags) of each entry of the .po, parsed without extra tools; with
+    its ``msgctxt`` ("" for none) first when ``with_context``."""
     text = PO.read_text(encoding="utf-8")
     for block in text.split("\n\n"):
         lines = block.strip().splitlines()
         flags = " ".join(line for line in lines if line.startswith("#,"))
         fields, current = {}, None
         for line in lines:
-            match = re.match(r'^(msgid|msgid_plural|msgstr(?:\[\d+\])?) "(.*)"$', line)
+            match = re.match(r'^(msgctxt|msgid|msgid_plural|msgstr(?:\[\d+\])?) "(.*)"$', line)
             if match:
                 current = match.group(1)
                 fields[current] = match.group(2)
@@ -26,7 +27,10 @@ def _entries():
                 fields[current] += line[1:-1]
         if fields.get("msgid"):
             msgstr = fields.get("msgstr", fields.get("msgstr[0]", ""))
-            yield fields["msgid"], msgstr, flags
+            if with_context:
+                yield fields.get("msgctxt", ""), fields["msgid"], msgstr, flags
+            else:
+                yield fields["msgid"], msgstr, flags
 
 
 def test_every_message_is_translated_and_none_is_fuzzy():
@@ -42,8 +46,10 @@ def test_compiled_catalogue_matches_the_source():
         catalogue = gettext.GNUTranslations(handle)
     stale = [
         msgid
-        for msgid, msgstr, _ in _entries()
-        if "%(" not in msgid and "\\" not in msgid and catalogue.gettext(msgid) != msgstr
+        for context, msgid, msgstr, _ in _entries(with_context=True)
+        if "%(" not in msgid
+        and "\\" not in msgid
+        and (catalogue.pgettext(context, msgid) if context else catalogue.gettext(msgid)) != msgstr
     ]
     assert stale == [], "run `make messages` to recompile the catalogue"
 

@@ -59,6 +59,7 @@ from crm.fields import EncryptedMixin, is_unavailable, open_all
 from crm.models import User
 from crm.permissions import require_perm
 from crm.personal_data import masked_value, shown_value
+from crm.templatetags.formatting import labelled
 from customers import events, merge_policies, search
 from customers import permissions as perms
 from customers.merge_policies import (
@@ -434,7 +435,7 @@ def _take_check(
         ):
             why = _("Say why the status changes.")
         if why:
-            refused.append(f"{_field_label(name)}: {why}")
+            refused.append(labelled(_field_label(name), why))
     if refused:
         raise ValidationError({"take_from_duplicate": refused}, code="invalid")
     differing = [name for name in wanted if _differs(survivor, duplicate, name)]
