@@ -5,63 +5,13 @@ needs a transactional test database, whose clean-up SQLite's append-only audit t
 refuse.
 """
 
-import os
-import shutil
-
 import pytest
-from django.conf import settings
 
 from crm.tests.factories import PASSWORD, TeamFactory
 from customers.tests.factories import make_customer, rep
+from tests.browser import BROWSER, sign_in
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-
-POSTGRES = settings.DATABASES["default"]["ENGINE"].endswith("postgresql")
-
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(not POSTGRES, reason="the live server needs PostgreSQL here"),
-    pytest.mark.skipif(not os.path.exists(CHROMIUM), reason="Chromium is not installed"),
-    pytest.mark.django_db(transaction=True, serialized_rollback=True),
-]
-
-
-@pytest.fixture
-def live_url():
-    """A live server for this test only, stopped (and its connections closed) after it."""
-    from django.contrib.staticfiles.handlers import StaticFilesHandler
-    from django.test.testcases import LiveServerThread
-
-    server = LiveServerThread("localhost", StaticFilesHandler, port=0)
-    server.daemon = True
-    server.start()
-    server.is_ready.wait()
-    if server.error:
-        raise server.error
-    yield f"http://localhost:{server.port}"
-    server.terminate()
-
-
-@pytest.fixture
-def browser_page():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM,
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-                "--no-first-run",
-            ],
-        )
-        page = browser.new_page()
-        page.set_default_timeout(15_000)
-        yield page
-        browser.close()
+pytestmark = BROWSER
 
 
 @pytest.fixture
@@ -76,11 +26,7 @@ def customer():
 def test_rep_finds_a_customer_switches_tabs_and_reveals(live_url, customer, browser_page):
     page = browser_page
 
-    page.goto(f"{live_url}/login/")
-    page.fill("#id_username", "alice")
-    page.fill("#id_password", PASSWORD)
-    page.click("main button[type=submit]")
-    page.wait_for_url(f"{live_url}/")
+    sign_in(page, live_url, "alice", PASSWORD)
 
     page.goto(f"{live_url}/customers/")
     # The live search posts its term (htmx POST): a phone never reaches the address bar.

@@ -4,22 +4,15 @@ on one line) and the page is never wider than the phone. Runs on PostgreSQL with
 installed, like tests/test_browser.py.
 """
 
-from pathlib import Path
-
 import pytest
 from django.conf import settings
 
 from audit.services import record_event
 from crm.tests.factories import PASSWORD
 from customers.tests.factories import company_people, make_customer
-from tests.test_browser import CHROMIUM, POSTGRES, browser_page, live_url  # noqa: F401, F811
+from tests.browser import BROWSER, sign_in
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(not POSTGRES, reason="the live server needs PostgreSQL here"),
-    pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Chromium is not installed"),
-    pytest.mark.django_db(transaction=True, serialized_rollback=True),
-]
+pytestmark = BROWSER
 
 # Per cell of a column: its width, its text's line count and its text's length.
 CELLS = """column => Array.from(
@@ -49,17 +42,13 @@ def dpo():
     return people["dpo"]
 
 
-def test_the_audit_console_is_readable_on_a_phone_in_chinese(live_url, dpo, browser_page):  # noqa: F811
+def test_the_audit_console_is_readable_on_a_phone_in_chinese(live_url, dpo, browser_page):
     page = browser_page
     page.context.add_cookies(
         [{"name": settings.LANGUAGE_COOKIE_NAME, "value": "zh-hans", "url": live_url}]
     )
     page.set_viewport_size({"width": 390, "height": 844})
-    page.goto(f"{live_url}/login/")
-    page.fill("#id_username", dpo.username)
-    page.fill("#id_password", PASSWORD)
-    page.click("main button[type=submit]")
-    page.wait_for_url(f"{live_url}/")
+    sign_in(page, live_url, dpo.username, PASSWORD)
 
     page.goto(f"{live_url}/audit/events/")
     assert page.locator("#event-rows [data-event-row]").count() >= 4

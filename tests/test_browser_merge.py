@@ -4,20 +4,13 @@ no question is shown; with one, the question is shown (and, declined, nothing is
 Runs on PostgreSQL with Chromium installed, like tests/test_browser.py.
 """
 
-from pathlib import Path
-
 import pytest
 
 from crm.tests.factories import PASSWORD, TeamFactory
 from customers.tests.factories import make_customer, manager_of, rep
-from tests.test_browser import CHROMIUM, POSTGRES, browser_page, live_url  # noqa: F401
+from tests.browser import BROWSER, sign_in
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(not POSTGRES, reason="the live server needs PostgreSQL here"),
-    pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Chromium is not installed"),
-    pytest.mark.django_db(transaction=True, serialized_rollback=True),
-]
+pytestmark = BROWSER
 
 
 @pytest.fixture
@@ -31,14 +24,10 @@ def cards():
     return survivor.code, duplicate.code
 
 
-def test_the_merge_asks_only_once_the_reason_is_given(live_url, cards, browser_page):  # noqa: F811
+def test_the_merge_asks_only_once_the_reason_is_given(live_url, cards, browser_page):
     page = browser_page
     survivor, duplicate = cards
-    page.goto(f"{live_url}/login/")
-    page.fill("#id_username", "mia")
-    page.fill("#id_password", PASSWORD)
-    page.click("main button[type=submit]")
-    page.wait_for_url(f"{live_url}/")
+    sign_in(page, live_url, "mia", PASSWORD)
     page.goto(f"{live_url}/customers/merge/preview/?survivor={survivor}&duplicate={duplicate}")
 
     dialogs = []

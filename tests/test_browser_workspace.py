@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 
-from tests.test_browser import CHROMIUM, POSTGRES, browser_page, live_url  # noqa: F401, F811
+from tests.browser import BROWSER, sign_in
 
 # The README's screenshots are refreshed with
 # ``CRM_SCREENSHOTS_DIR=docs/screenshots make test``; otherwise they go to a scratch folder,
@@ -25,12 +25,7 @@ SHOTS = Path(
 if not SHOTS.is_absolute():
     SHOTS = Path(settings.BASE_DIR) / SHOTS
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(not POSTGRES, reason="the live server needs PostgreSQL here"),
-    pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Chromium is not installed"),
-    pytest.mark.django_db(transaction=True, serialized_rollback=True),
-]
+pytestmark = BROWSER
 
 
 @pytest.fixture
@@ -45,15 +40,7 @@ def demo():
 
 
 def _sign_in(page, base_url, username, language="en"):
-    page.context.clear_cookies()
-    page.context.add_cookies(
-        [{"name": settings.LANGUAGE_COOKIE_NAME, "value": language, "url": base_url}]
-    )
-    page.goto(f"{base_url}/login/")
-    page.fill("#id_username", username)
-    page.fill("#id_password", settings.DEMO_PASSWORD)
-    page.click("main button[type=submit]")
-    page.wait_for_url(f"{base_url}/")
+    sign_in(page, base_url, username, settings.DEMO_PASSWORD, language=language)
 
 
 def _shot(page, name):
@@ -65,7 +52,7 @@ def _number(text: str) -> int:
     return int(text.strip() or 0)
 
 
-def test_dashboards_list_card_in_a_browser(live_url, demo, browser_page):  # noqa: F811
+def test_dashboards_list_card_in_a_browser(live_url, demo, browser_page):
     page = browser_page
     page.set_viewport_size({"width": 1280, "height": 900})
     for language in ("en", "zh-hans"):

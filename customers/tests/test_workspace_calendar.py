@@ -2,11 +2,8 @@
 scope by month, week and day; bounded queries; the same visibility as the list."""
 
 import datetime
-import os
-import shutil
 
 import pytest
-from django.conf import settings
 from django.urls import reverse
 from django.utils import timezone, translation
 
@@ -16,6 +13,7 @@ from customers import calendar as cal
 from customers import services
 from customers.models import Customer, Interaction
 from customers.tests.factories import api_client_for, make_customer, manager_of, rep
+from tests.browser import browser_test, sign_in
 
 pytestmark = pytest.mark.django_db
 
@@ -345,29 +343,11 @@ def test_linked_from_the_board_the_dashboard_and_the_menu(client, world):
 # --- in a browser: the month on a 390 px phone ---------------------------------------------
 
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-
-
 @pytest.fixture
-def phone_page():
-    """Chromium at 390 × 844 against a live server (PostgreSQL only: see tests/test_browser.py)."""
-    from django.contrib.staticfiles.handlers import StaticFilesHandler
-    from django.test.testcases import LiveServerThread
-    from playwright.sync_api import sync_playwright
-
-    server = LiveServerThread("localhost", StaticFilesHandler, port=0)
-    server.daemon = True
-    server.start()
-    server.is_ready.wait()
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu", "--no-first-run"]
-        )
-        page = browser.new_page(viewport={"width": 390, "height": 844})
-        page.set_default_timeout(15_000)
-        yield f"http://localhost:{server.port}", page
-        browser.close()
-    server.terminate()
+def phone_page(browser_page):
+    """The browser at 390 × 844 (a phone)."""
+    browser_page.set_viewport_size({"width": 390, "height": 844})
+    return browser_page
 
 
 @pytest.fixture
@@ -383,20 +363,10 @@ def busy_rep():
     return owner, PASSWORD
 
 
-@pytest.mark.browser
-@pytest.mark.skipif(
-    not settings.DATABASES["default"]["ENGINE"].endswith("postgresql"),
-    reason="the live server needs PostgreSQL here",
-)
-@pytest.mark.skipif(not os.path.exists(CHROMIUM), reason="Chromium is not installed")
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
-def test_the_month_is_a_list_of_days_on_a_phone(busy_rep, phone_page):
-    (owner, password), (live_url, page) = busy_rep, phone_page
-    page.goto(f"{live_url}/login/")
-    page.fill("#id_username", owner.username)
-    page.fill("#id_password", password)
-    page.click("main button[type=submit]")
-    page.wait_for_url(f"{live_url}/")
+@browser_test
+def test_the_month_is_a_list_of_days_on_a_phone(busy_rep, live_url, phone_page):
+    (owner, password), page = busy_rep, phone_page
+    sign_in(page, live_url, owner.username, password)
     page.goto(f"{live_url}/customers/calendar/")
     page.wait_for_selector("[data-testid=cal-month]")
     assert page.evaluate("document.documentElement.scrollWidth") <= 390

@@ -17,6 +17,7 @@ from customers.tests import test_workspace_calendar as calendar_tests
 from customers.tests.factories import api_client_for, make_customer
 from customers.tests.test_workspace_calendar import API, URL, _page, follow_up, planned_visit
 from customers.views import calendar as calendar_views
+from tests.browser import browser_test, sign_in
 
 pytestmark = pytest.mark.django_db
 
@@ -372,7 +373,7 @@ def test_api_overdue_permissions(world):
 # --- in a browser: the strip above the list of days on a 390 px phone ---------------------
 
 
-phone_page = calendar_tests.phone_page  # Chromium at 390 × 844 against a live server
+phone_page = calendar_tests.phone_page  # the browser at 390 × 844 (a fixture)
 
 
 @pytest.fixture
@@ -390,22 +391,10 @@ def late_rep():
     return owner, PASSWORD
 
 
-@pytest.mark.browser
-@pytest.mark.skipif(
-    not calendar_tests.settings.DATABASES["default"]["ENGINE"].endswith("postgresql"),
-    reason="the live server needs PostgreSQL here",
-)
-@pytest.mark.skipif(
-    not calendar_tests.os.path.exists(calendar_tests.CHROMIUM), reason="Chromium is not installed"
-)
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
-def test_the_strip_sits_above_the_days_on_a_phone(late_rep, phone_page):
-    (owner, password), (live_url, page) = late_rep, phone_page
-    page.goto(f"{live_url}/login/")
-    page.fill("#id_username", owner.username)
-    page.fill("#id_password", password)
-    page.click("main button[type=submit]")
-    page.wait_for_url(f"{live_url}/")
+@browser_test
+def test_the_strip_sits_above_the_days_on_a_phone(late_rep, live_url, phone_page):
+    (owner, password), page = late_rep, phone_page
+    sign_in(page, live_url, owner.username, password)
     for view in ("month", "week"):
         page.goto(f"{live_url}/customers/calendar/?view={view}")
         strip = page.wait_for_selector("[data-testid=cal-overdue-strip]")
