@@ -7,6 +7,7 @@ Services call these; nothing here writes or imports a service.
 from __future__ import annotations
 
 import logging
+import re
 from dataclasses import dataclass
 from dataclasses import field as dataclass_field
 from datetime import date, datetime, timedelta
@@ -235,6 +236,19 @@ def _shown(field, value, names) -> str:
     return str(value)
 
 
+# What the services once stored as a history row's reason when the user gave none (an
+# English sentence, or a stage move's marker: its move has an entry of its own). Rows
+# written since keep the user's reason or nothing; these are never shown as one.
+_SERVICE_MARKERS = re.compile(
+    r"^(stage: \S+|status: [a-z_]+|owner: reassigned|merged \S+ into \S+|user deactivated)$"
+)
+
+
+def _user_reason(record) -> str:
+    reason = change_reason_of(record)
+    return "" if _SERVICE_MARKERS.match(reason or "") else reason
+
+
 def _merge_rows(records) -> set[int]:
     """The history rows a merge wrote (``records`` ordered by card, then date): each card's
     row that names a new card it is merged into (the duplicate closed, or a card merged
@@ -272,8 +286,8 @@ def _card_entries(customer_ids: list[int], limit: int) -> list[TimelineEntry]:
             raw.append((record, None))
             continue
         changes = _field_changes(record, previous)
-        reason = change_reason_of(record)
-        if changes or (reason and not reason.startswith("stage:")):
+        reason = _user_reason(record)
+        if changes or reason:
             raw.append((record, changes))
     names = _related_names([change for _record, changes in raw for change in changes or ()])
     entries = []
@@ -286,7 +300,7 @@ def _card_entries(customer_ids: list[int], limit: int) -> list[TimelineEntry]:
                 )
             )
             continue
-        reason = change_reason_of(record)
+        reason = _user_reason(record)
         title = _("Card merged") if record.history_id in merged else _("Card changed")
         shown = [(str(field.verbose_name), _shown(field, value, names)) for field, value in changes]
         entries.append(

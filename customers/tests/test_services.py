@@ -428,6 +428,33 @@ def test_timeline_shows_choice_labels_and_staff_names_never_codes_or_logins():
     assert not any(value in ("zh-hans", successor.username) for _field, value in changes)
 
 
+def test_timeline_never_shows_a_services_old_english_marker_as_a_reason():
+    """Rows written before reasons were the user's own carry "owner: reassigned" and the
+    like: the timeline shows their changes without that sentence; a user's reason shows."""
+    from customers.models import Tier
+    from customers.selectors import customer_timeline
+
+    owner = rep()
+    customer = make_customer(owner)
+    services.customer_update(
+        actor=owner,
+        customer_id=customer.pk,
+        version=1,
+        changes={"tier": Tier.objects.get(code="a")},
+        reason="owner: reassigned",
+    )
+    services.customer_update(
+        actor=owner,
+        customer_id=customer.pk,
+        version=2,
+        changes={"tier": Tier.objects.get(code="b")},
+        reason="客户升级",
+    )
+    details = [e.detail for e in customer_timeline(customer=customer, user=owner)]
+    assert "owner: reassigned" not in details
+    assert "客户升级" in details
+
+
 def test_an_expiring_identity_document_makes_the_card_due():
     owner = rep()
     customer = make_customer(owner)
