@@ -169,13 +169,6 @@ def shows_overdue_before(start: date, end: date, today: date) -> bool:
     return start <= today <= end
 
 
-def flag_unrecorded_visits(found: dict[date, tuple[list[Entry], int]], today: date) -> None:
-    """Flag the planned visits of ``found`` (day → (entries, hidden)) on a past day."""
-    for entries, _hidden in found.values():
-        for entry in entries:
-            entry.not_recorded = entry.kind == "visit" and entry.day < today
-
-
 def names_preload(found: dict[date, tuple[list[Entry], int]], overdue: Overdue | None) -> int:
     """Unwrap the keys of every card shown (the range's and the strip's) in one query."""
     from crm.encryption import data_keys_preload

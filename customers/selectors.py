@@ -1053,7 +1053,8 @@ def follow_up_calendar(
         day = row.next_visit_on
         totals[("visit", day)] = row.day_total
         entries.setdefault(day, []).append(
-            Entry("visit", day, row.customer, row.rep, False, row.pk)
+            # Still on the plan on a past day: recording it from the plan moves its date on.
+            Entry("visit", day, row.customer, row.rep, False, row.pk, day < today)
         )
     for day, found in entries.items():
         total = totals.get(("follow_up", day), 0) + totals.get(("visit", day), 0)

@@ -110,7 +110,6 @@ class CustomerCalendarApi(APIView):
             per_day=PER_DAY,
             names=False,
         )
-        cal.flag_unrecorded_visits(found, today)
         overdue = cal.Overdue(entries=[], total=0)
         if cal.shows_overdue_before(data["start"], data["end"], today):
             overdue = selectors.follow_up_overdue_before(

@@ -10,7 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from customers import calendar as cal
-from customers import services
+from customers import selectors, services
 from customers.api import calendar as calendar_api
 from customers.models import Interaction
 from customers.tests import test_workspace_calendar as calendar_tests
@@ -264,14 +264,16 @@ def test_strip_visits_bounded_in_fixed_queries(client, world, assert_queries, mi
         assert f"+{missed + 1 - shown} more" in strip
 
 
-def test_flag_unrecorded_visits_marks_only_past_visits():
-    today = datetime.date(2026, 5, 6)
-    customer = object()
-    visit = cal.Entry("visit", today - DAY, customer, None)
-    visit_today = cal.Entry("visit", today, customer, None)
-    late = cal.Entry("follow_up", today - DAY, customer, None, True)
-    found = {today - DAY: ([visit, late], 0), today: ([visit_today], 0)}
-    cal.flag_unrecorded_visits(found, today)
+def test_the_calendar_marks_only_past_visits_not_recorded(world):
+    owner, today = world["owner"], timezone.localdate()
+    past, current = make_customer(owner), make_customer(owner)
+    planned_visit(owner, past, today - DAY)
+    planned_visit(owner, current, today)
+    follow_up(owner, past, today - DAY)
+    found = selectors.follow_up_calendar(owner, start=today - DAY, end=today, today=today)
+    entries = {(e.kind, e.day): e for shown, _more in found.values() for e in shown}
+    visit, visit_today = entries[("visit", today - DAY)], entries[("visit", today)]
+    late = entries[("follow_up", today - DAY)]
     assert (visit.not_recorded, visit_today.not_recorded, late.not_recorded) == (
         True,
         False,

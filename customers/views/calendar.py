@@ -113,7 +113,6 @@ def calendar_view(request):
         per_day=PER_DAY[view],
         names=False,  # with the strip's, below
     )
-    cal.flag_unrecorded_visits(found, today)
     overdue = None
     if cal.shows_overdue_before(start, end, today):
         overdue = selectors.follow_up_overdue_before(
