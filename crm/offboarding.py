@@ -22,6 +22,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from crm import roles
+from crm.templatetags.formatting import labelled
 
 
 @dataclass(frozen=True)
@@ -99,13 +100,13 @@ def hand_over_lines(counts: list[tuple[Holding, int]], team_names: list[str]) ->
     for holding, count in counts:
         if not count:
             continue
-        what = holding.describe(count) if holding.describe else f"{holding.label}: {count}"
-        lines.append(_("%(what)s: %(who)s") % {"what": what, "who": holding.taken_by})
+        what = holding.describe(count) if holding.describe else labelled(holding.label, count)
+        lines.append(labelled(what, holding.taken_by))
     if team_names:
         what = ngettext("the team %(teams)s", "the teams %(teams)s", len(team_names)) % {
             "teams": ", ".join(team_names)
         }
-        lines.append(_("%(what)s: %(who)s") % {"what": what, "who": _("a sales manager")})
+        lines.append(labelled(what, _("a sales manager")))
     return lines
 
 

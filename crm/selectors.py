@@ -80,13 +80,15 @@ def user_pending_role_changes(*, user: User) -> QuerySet:
     )
 
 
-def user_holdings(*, user: User) -> list[dict]:
-    """What ``user`` holds in the apps (``crm.offboarding``): ``[{key, label, count}]``."""
+def user_holdings(*, user: User, counts=None) -> list[dict]:
+    """What ``user`` holds in the apps (``crm.offboarding``): ``[{key, label, count}]``;
+    from ``counts`` (``offboarding.counts_for``) when the caller has them already."""
     from crm import offboarding
 
+    if counts is None:
+        counts = offboarding.counts_for(user)
     return [
-        {"key": holding.key, "label": holding.label, "count": count}
-        for holding, count in offboarding.counts_for(user)
+        {"key": holding.key, "label": holding.label, "count": count} for holding, count in counts
     ]
 
 

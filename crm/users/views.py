@@ -177,10 +177,7 @@ def user_deactivate_view(request, pk):
         "crm/users/deactivate.html",
         {
             "subject": user,
-            "holdings": [
-                {"key": holding.key, "label": holding.label, "count": count}
-                for holding, count in counts
-            ],
+            "holdings": selectors.user_holdings(user=user, counts=counts),
             "holds": holds,
             "form": form,
             "managed_team_names": team_names,
