@@ -8,11 +8,8 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from complaints.models import Category, Channel, Complaint, Severity
-from complaints.selectors import assignable_users, overdue_q
+from complaints.selectors import UNASSIGNED, assignable_users, overdue_q
 from customers.filters import UserChoiceFilter
-
-# ``?assignee=none``: the complaints nobody handles yet.
-UNASSIGNED = "none"
 
 
 class _AssigneeField(UserChoiceFilter.field_class):

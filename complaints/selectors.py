@@ -36,9 +36,14 @@ def overdue_q(now=None) -> Q:
     )
 
 
+# ``?assignee=none``: the complaints nobody handles yet.
+UNASSIGNED = "none"
+
+
 def complaint_list(*, user, filters: dict | None = None) -> QuerySet:
-    """The complaints the user may see, with the board's filters (status, assignee,
-    severity, category, channel, overdue); values open lazily, keys preloaded."""
+    """The complaints the user may see, with the board's filters as ``filters.ComplaintFilter``
+    cleans them (status, assignee: a user or ``UNASSIGNED``, severity, category, channel,
+    overdue); values open lazily, keys preloaded."""
     filters = filters or {}
     queryset = perms.visible_complaints(
         user, Complaint.objects.select_related(*LIST_RELATED)
@@ -46,13 +51,10 @@ def complaint_list(*, user, filters: dict | None = None) -> QuerySet:
     if filters.get("status"):
         queryset = queryset.filter(status=filters["status"])
     assignee = filters.get("assignee")
-    if assignee == "none":
+    if assignee == UNASSIGNED:
         queryset = queryset.filter(assignee__isnull=True)
-    elif hasattr(assignee, "pk"):
+    elif assignee:
         queryset = queryset.filter(assignee=assignee)
-    elif str(assignee or "").isascii() and str(assignee or "").isdigit():
-        queryset = queryset.filter(assignee_id=int(assignee))
-    # Anything else (a login, a name) is no filter: the board never fails on it.
     for name in ("severity", "channel", "kind"):
         if filters.get(name):
             queryset = queryset.filter(**{name: filters[name]})
